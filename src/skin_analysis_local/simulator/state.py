@@ -1,0 +1,205 @@
+"""All of the simulator's mutable state in one object behind one lock, with a clock tests can move."""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import random
+import secrets
+import threading
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from skin_analysis_local.simulator.faults import FaultInjector
+from skin_analysis_local.simulator.ratelimit import SlidingWindowLimiter
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from skin_analysis.quality import Quality
+    from skin_analysis_local.simulator.config import SimulatorConfig
+    from skin_analysis_local.simulator.engine import ImageInfo, Outcome
+
+# x-request-id values are snowflake-like integers above 2^53, as the provider's are (contract §9).
+_REQUEST_ID_BASE = 1 << 60
+_LOT_TTL_MS = 365 * 86400 * 1000
+
+
+class Clock:
+    """Wall-clock seconds plus an offset that tests (and the control API) can advance."""
+
+    def __init__(self) -> None:
+        self._offset = 0.0
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        """Simulated Unix time in seconds."""
+        with self._lock:
+            return time.time() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        """Move simulated time forward."""
+        with self._lock:
+            self._offset += seconds
+
+
+class TaskPhase(StrEnum):
+    """Where a task is: the three public states plus the status GET's 500 "Task execution timed out"."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    ERROR = "error"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass
+class FileRecord:
+    """A File API slot: what was declared, the upload token and, once PUT, the bytes."""
+
+    file_id: str
+    api_key: str
+    content_type: str
+    file_name: str
+    file_size: int
+    upload_token: str
+    upload_expires_at: float
+    data: bytes | None = None
+    upload_headers: dict[str, str] = field(default_factory=dict)
+    deleted: bool = False
+
+
+@dataclass
+class TaskRecord:
+    """One task from create to deletion."""
+
+    task_id: str
+    api_key: str
+    version: str
+    quality: Quality
+    actions: tuple[str, ...]
+    result_format: str
+    overlay: bool
+    created_at: float
+    due_at: float
+    source_name: str
+    source: bytes | None = None
+    file_id: str | None = None
+    outcome: Outcome | None = None
+    outcome_at: float | None = None
+    phase: TaskPhase = TaskPhase.RUNNING
+    last_polled_at: float = 0.0
+    finished_at: float | None = None
+    expired: bool = False
+    deleted: bool = False
+    units_charged: float = 0.0
+
+    @property
+    def image(self) -> ImageInfo:
+        """The judged image of a successful task."""
+        if self.outcome is None or self.outcome.image is None:
+            raise LookupError(f"task {self.task_id} has no judged image")
+        return self.outcome.image
+
+
+@dataclass
+class Artifact:
+    """A minted download URL: which task, which member, until when."""
+
+    task_id: str
+    name: str
+    expires_at: float
+
+
+@dataclass
+class Lot:
+    """One unit lot of an account (the credit endpoint's `results[]`)."""
+
+    id: int
+    type: str
+    amount: float
+    expiry_ms: int
+
+
+@dataclass
+class Counters:
+    """What tests and benchmarks assert on: calls, charges, duplicate submissions, deliveries."""
+
+    calls: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    units_charged: dict[str, float] = field(default_factory=dict)
+    tasks_by_source: Counter[str] = field(default_factory=Counter)
+    rate_limited: Counter[str] = field(default_factory=Counter)
+    webhook_deliveries: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The counters as the `/_sim/counters` body."""
+        return {
+            "calls": {route: dict(keys) for route, keys in self.calls.items()},
+            "units_charged": dict(self.units_charged),
+            "tasks_by_source": dict(self.tasks_by_source),
+            "rate_limited": dict(self.rate_limited),
+            "webhook_deliveries": self.webhook_deliveries,
+        }
+
+
+class SimulatorState:
+    """Files, tasks, URLs, accounts, rate windows, fixtures, faults and counters, guarded by `lock`."""
+
+    def __init__(self, config: SimulatorConfig, clock: Clock | None = None) -> None:
+        self.config = config
+        self.clock = clock or Clock()
+        self.lock = threading.RLock()
+        self.faults = FaultInjector()
+        #: Called (outside the lock) with each task that reaches a terminal phase: the webhook hook point.
+        self.task_listeners: list[Callable[[TaskRecord], None]] = []
+        self._request_ids = itertools.count(_REQUEST_ID_BASE + secrets.randbelow(1 << 40))
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every file, task, URL, charge, window, fixture and fault; refill every account."""
+        with self.lock:
+            self.rng = random.Random(self.config.seed)  # noqa: S311  (seeded jitter, repeatable runs)
+            self.files: dict[str, FileRecord] = {}
+            self.uploads: dict[str, str] = {}  # upload token → file_id
+            self.tasks: dict[str, TaskRecord] = {}
+            self.artifacts: dict[str, Artifact] = {}
+            self.fixtures: dict[str, str] = dict(self.config.fixtures)
+            self.url_fixtures: dict[str, bytes] = {}
+            self.counters = Counters()
+            self.limiter = SlidingWindowLimiter(self.config.rate_limit)
+            now_ms = int(self.clock.now() * 1000)
+            self.accounts: dict[str, list[Lot]] = {
+                key: [Lot(13105541279084536 + i, "ApiSubsToken", self.config.initial_units, now_ms + _LOT_TTL_MS)]
+                for i, key in enumerate(self.config.api_keys)
+            }
+            self.faults.clear()
+
+    def next_request_id(self) -> str:
+        """A fresh x-request-id."""
+        return str(next(self._request_ids))
+
+    def new_file_id(self) -> str:
+        """64 characters of standard base64, which includes `/` and `+` like real file ids."""
+        return base64.b64encode(secrets.token_bytes(48)).decode()
+
+    def new_task_id(self) -> str:
+        """64 characters of URL-safe base64, like real task ids."""
+        return base64.urlsafe_b64encode(secrets.token_bytes(48)).decode()
+
+    def balance(self, api_key: str) -> float:
+        """Units left on the key's account."""
+        with self.lock:
+            return sum(lot.amount for lot in self.accounts.get(api_key, []))
+
+    def charge(self, task: TaskRecord, units: float) -> None:
+        """Deduct units from the lots nearest expiry first (oldest first on ties) and count the charge."""
+        with self.lock:
+            remaining = units
+            for lot in sorted(self.accounts.get(task.api_key, []), key=lambda lot: (lot.expiry_ms, lot.id)):
+                take = min(lot.amount, remaining)
+                lot.amount -= take
+                remaining -= take
+            task.units_charged = units
+            self.counters.units_charged[task.task_id] = units
