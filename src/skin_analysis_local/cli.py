@@ -1,0 +1,41 @@
+"""The `skin-analysis` command: one Typer app, each command group in its own module."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Annotated
+
+import typer
+
+from skin_analysis_local.simulator.command import simulator_command
+
+app = typer.Typer(
+    name="skin-analysis",
+    help="Run, operate and test the skin-analysis pipeline, on AWS or on the local stack.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+app.command("simulator")(simulator_command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"skin-analysis {version('skin-analysis-pipeline')}")
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Run, operate and test the skin-analysis pipeline, on AWS or on the local stack."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
