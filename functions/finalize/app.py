@@ -1,0 +1,21 @@
+"""State machine task: stores scores and masks, moves to SUCCEEDED, emits Completed (issue 17)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+
+from skin_analysis.errors import FeatureNotBuilt
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+logger = Logger()
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Not built yet: fails the task so the execution records the failure instead of inventing a result."""
+    logger.warning("finalize is not built yet", extra={"analysis_id": event.get("analysis_id")})
+    raise FeatureNotBuilt("finalize is not built yet (issue 17)")

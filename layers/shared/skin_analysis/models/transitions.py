@@ -1,0 +1,100 @@
+"""Every status change is a conditional write: an item only moves along LEGAL_PREDECESSORS, atomically."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pynamodb.exceptions import PutError, UpdateError
+
+from skin_analysis.errors import SkinAnalysisError
+from skin_analysis.models.analysis import Analysis, utc_now
+from skin_analysis.models.status import INITIAL_STATUSES, LEGAL_PREDECESSORS, AnalysisStatus
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pynamodb.expressions.update import Action
+
+
+class StateConflict(SkinAnalysisError):
+    """Base of the errors raised when a conditional write on an analysis item loses."""
+
+
+class AnalysisNotFound(StateConflict):
+    """Raised when a transition names an analysis that has no item."""
+
+    def __init__(self, analysis_id: str) -> None:
+        super().__init__(f"analysis {analysis_id} does not exist")
+        self.analysis_id = analysis_id
+
+
+class AnalysisAlreadyExists(StateConflict):
+    """Raised when creating an item whose analysis id is taken (a duplicate delivery of the same upload)."""
+
+    def __init__(self, analysis_id: str) -> None:
+        super().__init__(f"analysis {analysis_id} already exists")
+        self.analysis_id = analysis_id
+
+
+class IllegalTransition(StateConflict):
+    """Raised when the item's current status does not allow the move (a regression, a skip or a terminal)."""
+
+    def __init__(self, analysis_id: str, current: AnalysisStatus, target: AnalysisStatus) -> None:
+        super().__init__(f"analysis {analysis_id} is {current}; it cannot move to {target}")
+        self.analysis_id = analysis_id
+        self.current = current
+        self.target = target
+
+    @property
+    def already_there(self) -> bool:
+        """True for a duplicate of a move that already happened (safe to treat as done)."""
+        return self.current == self.target
+
+
+def create_analysis(item: Analysis) -> Analysis:
+    """Save a new analysis item unless one with its id exists."""
+    if item.status not in INITIAL_STATUSES:
+        raise ValueError(f"an analysis is created as one of {sorted(INITIAL_STATUSES)}, not {item.status}")
+    item.updated_at = utc_now()
+    try:
+        item.save(condition=Analysis.analysis_id.does_not_exist())
+    except PutError as exc:
+        if _lost_condition(exc):
+            raise AnalysisAlreadyExists(item.analysis_id) from exc
+        raise
+    return item
+
+
+def transition(analysis_id: str, target: AnalysisStatus, attributes: Mapping[str, Any] | None = None) -> Analysis:
+    """Move an analysis to `target` and set `attributes` in one conditional update; returns the new item.
+
+    Raises IllegalTransition when the current status does not allow the move, AnalysisNotFound when there is
+    no such item. `None` values remove the attribute.
+    """
+    actions: list[Action] = [Analysis.status.set(target), Analysis.updated_at.set(utc_now())]
+    for name, value in (attributes or {}).items():
+        attribute = Analysis.get_attributes()[name]
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    condition = Analysis.analysis_id.exists() & Analysis.status.is_in(*LEGAL_PREDECESSORS[target])
+    item = Analysis(analysis_id)
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if not _lost_condition(exc):
+            raise
+        current = _current_status(analysis_id)
+        if current is None:
+            raise AnalysisNotFound(analysis_id) from exc
+        raise IllegalTransition(analysis_id, current, target) from exc
+    return item
+
+
+def _current_status(analysis_id: str) -> AnalysisStatus | None:
+    try:
+        return Analysis.get(analysis_id, consistent_read=True, attributes_to_get=["status"]).status
+    except Analysis.DoesNotExist:
+        return None
+
+
+def _lost_condition(exc: PutError | UpdateError) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"

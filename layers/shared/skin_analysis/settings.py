@@ -1,0 +1,158 @@
+"""One settings model per function, read from the environment the template gives it, validated at cold start.
+
+Domain code never reads `os.environ`: handlers call `load_settings(<Model>)` once (cached) and pass values
+down. Names of tables, buckets, queues and secrets have no defaults, so a missing one fails loudly with its
+environment variable's name instead of silently talking to the wrong resource.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cache
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from skin_analysis.errors import SkinAnalysisError
+
+
+class ConfigurationError(SkinAnalysisError):
+    """Raised at cold start when a function's environment is missing a setting or holds an invalid one."""
+
+
+class UncertainSubmitPolicy(StrEnum):
+    """What the submitter does when a create may have reached the provider but its answer was lost."""
+
+    RETRY = "retry"
+    FAIL = "fail"
+
+
+class SubmitVia(StrEnum):
+    """How the provider receives the photo: a presigned GET URL (2 calls) or the File API (3 calls)."""
+
+    PRESIGNED_URL = "presigned_url"
+    FILE_API = "file_api"
+
+
+class _FunctionSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore", case_sensitive=False)
+
+
+class _AnalysesTable(_FunctionSettings):
+    analyses_table: str = Field(min_length=1)
+
+
+class _Events(_FunctionSettings):
+    event_bus_name: str = Field(min_length=1)
+
+
+class _Provider(_FunctionSettings):
+    provider_base_url: str = Field(min_length=1)
+    provider_api_version: Literal["v2.0", "v2.1"] = "v2.1"
+    provider_api_key_secret_id: str = Field(min_length=1)
+    provider_timeout_seconds: float = Field(default=10.0, gt=0)
+    result_format: Literal["json", "zip"] = "json"
+
+
+class _RateLimit(_FunctionSettings):
+    rate_limit_table: str = Field(min_length=1)
+    rate_budget: int = Field(default=240, gt=0)
+    rate_window_seconds: int = Field(default=300, gt=0)
+    rate_read_reserve: int = Field(default=40, ge=0)
+
+
+class IngestSettings(_AnalysesTable, _Events):
+    """The S3 upload trigger: normalize, create the item, start the execution."""
+
+    results_bucket: str = Field(min_length=1)
+    state_machine_arn: str = Field(min_length=1)
+    default_quality: Literal["sd", "hd"] = "sd"
+    default_actions: Annotated[tuple[str, ...], NoDecode] = ()
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(default=100_000_000, gt=0)
+    retention_days: int = Field(default=30, gt=0)
+    submission_timeout_seconds: int = Field(default=86_400, gt=0)
+
+    @field_validator("default_actions", mode="before")
+    @classmethod
+    def _split_actions(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(action.strip() for action in value.split(",") if action.strip())
+        return value
+
+
+class SubmitterSettings(_AnalysesTable, _Provider, _RateLimit):
+    """The SQS consumer that creates provider tasks inside the rate budget."""
+
+    task_index_table: str = Field(min_length=1)
+    results_bucket: str = Field(min_length=1)
+    submit_via: SubmitVia = SubmitVia.PRESIGNED_URL
+    uncertain_submit_policy: UncertainSubmitPolicy = UncertainSubmitPolicy.RETRY
+    webhook_grace_seconds: int = Field(default=20, ge=1)
+    presigned_url_ttl_seconds: int = Field(default=900, ge=60)
+    create_permit_max_wait_seconds: float = Field(default=60.0, gt=0)
+
+
+class CheckStatusSettings(_AnalysesTable, _Provider, _RateLimit):
+    """One status GET per wake-up, and the next delay of the wait/poll loop."""
+
+    poll_initial_delay_seconds: int = Field(default=5, ge=1)
+    poll_max_delay_seconds: int = Field(default=60, ge=1)
+    analysis_deadline_seconds: int = Field(default=7200, gt=0)
+    max_poll_attempts: int = Field(default=500, gt=0)
+
+
+class FinalizeSettings(_AnalysesTable, _Events, _Provider, _RateLimit):
+    """Result GET, mask copies, scores and the Completed event."""
+
+    results_bucket: str = Field(min_length=1)
+
+
+class RecordFailureSettings(_AnalysesTable, _Events):
+    """FAILED with its code, and the Failed event."""
+
+
+class WebhookSettings(_AnalysesTable):
+    """Verifies Standard Webhooks deliveries and wakes the waiting execution."""
+
+    task_index_table: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
+    webhook_secret_id: str = Field(min_length=1)
+    webhook_dedupe_seconds: int = Field(default=7 * 86_400, gt=0)
+
+
+class ApiSettings(_AnalysesTable):
+    """The partner REST API."""
+
+    partners_table: str = Field(min_length=1)
+    idempotency_table: str = Field(min_length=1)
+    uploads_bucket: str = Field(min_length=1)
+    results_bucket: str = Field(min_length=1)
+    upload_url_ttl_seconds: int = Field(default=900, ge=60)
+    download_url_ttl_seconds: int = Field(default=300, ge=60)
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    image_url_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("image_url_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(host.strip() for host in value.split(",") if host.strip())
+        return value
+
+
+class ReconcileSettings(_AnalysesTable):
+    """The scheduled sweep that measures the oldest non-terminal analysis."""
+
+
+@cache
+def load_settings[S: _FunctionSettings](model: type[S]) -> S:
+    """Read and validate `model` from the environment once per execution environment."""
+    try:
+        return model()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'/'.join(str(part) for part in error['loc']).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigurationError(f"{model.__name__} is misconfigured: {problems}") from exc

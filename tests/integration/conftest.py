@@ -1,0 +1,69 @@
+"""Integration tier: one moto server per session on a free loopback port, reached through real HTTP."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from tests.helpers import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """Start moto's server once, point boto3 and pynamodb at it through AWS_ENDPOINT_URL, stop it at the end."""
+    port = free_port()
+    saved = {k: os.environ.get(k) for k in _ENV}
+    # Step Functions service tasks call back into moto on MOTO_PORT; ThreadedMotoServer does not set it.
+    os.environ.update(
+        {
+            "MOTO_PORT": str(port),
+            "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "1",
+        }
+    )
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    requests.post(
+        f"{endpoint}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=5
+    ).raise_for_status()
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+_ENV = (
+    "MOTO_PORT",
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "POWERTOOLS_TRACE_DISABLED",
+)
+
+
+@pytest.fixture(scope="session")
+def boto_session(moto_endpoint: str) -> boto3.Session:
+    """A boto3 session whose clients reach the moto server (through AWS_ENDPOINT_URL)."""
+    return boto3.Session(region_name=REGION)
