@@ -38,14 +38,9 @@ def is_srgb(icc: bytes) -> bool:
     profile = _open(icc)
     if profile is None or _space(profile) != "RGB":
         return False
-    probe = Image.new("RGB", (len(_PROBE_COLOURS), 1))
-    probe.putdata(_PROBE_COLOURS)
-    converted = _transform(icc, "RGB").apply(probe)
-    return all(
-        abs(a - b) <= _SRGB_TOLERANCE
-        for before, after in zip(_PROBE_COLOURS, converted.getdata(), strict=True)
-        for a, b in zip(before, after, strict=True)
-    )
+    probe = bytes(channel for colour in _PROBE_COLOURS for channel in colour)
+    converted = _transform(icc, "RGB").apply(Image.frombytes("RGB", (len(_PROBE_COLOURS), 1), probe))
+    return all(abs(a - b) <= _SRGB_TOLERANCE for a, b in zip(probe, converted.tobytes(), strict=True))
 
 
 def to_srgb(image: Image.Image, icc: bytes) -> Image.Image | None:
