@@ -114,7 +114,7 @@ class Simulator:
         server.stopping = self._stopping
         self._server = server
         self._threads = [
-            threading.Thread(target=server.serve_forever, name="sim-http", daemon=True),
+            threading.Thread(target=server.serve_forever, args=(_TICK_SECONDS,), name="sim-http", daemon=True),
             threading.Thread(target=self._tick, name="sim-ticker", daemon=True),
         ]
         for thread in self._threads:

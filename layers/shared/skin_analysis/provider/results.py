@@ -216,6 +216,10 @@ def parse_score_info(info: Mapping[str, Any]) -> AnalysisResults:
         for concern, value in info.items():
             if concern in _SUMMARY_KEYS:
                 continue
+            if isinstance(value, str):
+                # A skin type given as a bare string rather than a region map (layout undocumented).
+                skin_types.append(SkinTypeReading(concern=concern, region=WHOLE, skin_type=value))
+                continue
             per_region = value if _is_region_map(value) else {WHOLE: value}
             for region, item in per_region.items():
                 if "skin_type" in item:
