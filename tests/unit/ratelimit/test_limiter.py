@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -18,6 +20,9 @@ from skin_analysis.ratelimit import (
 )
 from skin_analysis.ratelimit.slots import free_at, slot_expires_at
 from tests.unit.ratelimit.fakes import FakeClock, InMemorySlotStore
+
+if TYPE_CHECKING:
+    from skin_analysis.provider.client import CallBudget as ClientHook
 
 CONFIG = RateLimitConfig(budget=10, window_s=30.0, read_reserve=3, safety_margin_s=0.5)
 
@@ -136,3 +141,11 @@ def test_one_caller_never_overshoots_whatever_it_asks(kinds: list[Kind], gaps: l
     assert max_in_any_window([p.granted_at for p in permits], window) <= CONFIG.budget
     creates = [p.granted_at for p in permits if p.kind == "create"]
     assert max_in_any_window(creates, window) <= CONFIG.create_budget
+
+
+def test_call_budget_fits_the_provider_client_hook() -> None:
+    # mypy checks the annotation: the adapter satisfies the client's structural hook without importing it.
+    limiter, _, _ = _limiter()
+    hook: ClientHook = limiter.as_call_budget(max_wait=0)
+    hook.acquire("read")
+    assert limiter.headroom().granted == 1
