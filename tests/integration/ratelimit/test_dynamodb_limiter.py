@@ -62,18 +62,19 @@ def test_threads_sharing_one_client_never_over_admit(
     specs = _specs(moto_endpoint, limiter_table, [("create", 0)] * 4 + [("read", 0)] * 2, 5.0, lead=0.2)
     with ThreadPoolExecutor(len(specs)) as pool:
         grants = [g for batch in pool.map(lambda s: run_load(s, dynamodb), specs) for g in batch]
-    # Then no window saw more than the budget, creates stayed out of the reserve, and the budget was used
+    # Then no window saw more than the budget and creates stayed out of the reserve
     _assert_within_budget(grants)
-    assert len(grants) >= 2 * CONFIG.budget
+    # And the load really saturated the limiter: some window holds exactly the budget
+    assert max_in_any_window([g.granted_at for g in grants], CONFIG.window_s) == CONFIG.budget
 
 
 def test_processes_with_their_own_clients_never_over_admit(moto_endpoint: str, limiter_table: str) -> None:
     # Given three processes (fresh interpreters, own clients): two saturate creates, one saturates reads
     specs = _specs(moto_endpoint, limiter_table, [("create", 0), ("create", 0), ("read", 0)], 5.0, lead=3.0)
     grants = run_processes(specs)
-    # Then the bound holds across processes exactly as within one
+    # Then the bound holds across processes exactly as within one, and the load reached it
     _assert_within_budget(grants)
-    assert len(grants) >= 2 * CONFIG.budget
+    assert max_in_any_window([g.granted_at for g in grants], CONFIG.window_s) == CONFIG.budget
 
 
 def test_reads_keep_flowing_while_creates_saturate(
@@ -89,8 +90,9 @@ def test_reads_keep_flowing_while_creates_saturate(
     assert len(reads) >= 3
     assert max(g.wait_s for g in reads) < 0.5
     _assert_within_budget(grants)
-    creates = [g.sent_at for g in grants if g.kind == "create"]
-    assert len(creates) >= 3 * CONFIG.create_budget
+    creates = [g.granted_at for g in grants if g.kind == "create"]
+    assert max_in_any_window(creates, CONFIG.window_s) == CONFIG.create_budget
+    assert len(creates) >= 2 * CONFIG.create_budget
 
 
 def test_too_short_a_wait_raises_with_the_moment_to_retry(dynamodb: DynamoDBClient, limiter_table: str) -> None:

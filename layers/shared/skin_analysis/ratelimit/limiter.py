@@ -76,8 +76,8 @@ class Acquisition:
     config: RateLimitConfig
     kind: Kind
     started_at: float
-    _tickets: dict[Ring, int] = field(default_factory=dict)
-    _blocked_until: dict[Ring, float] = field(default_factory=dict)
+    _tickets: dict[Ring, int] = field(default_factory=dict, init=False)
+    _blocked_until: dict[Ring, float] = field(default_factory=dict, init=False)
 
     def attempt(self, now: float) -> Permit | float:
         """Try every ring that may be free at `now`: a permit, or the earliest moment a retry can succeed."""
