@@ -4,7 +4,7 @@ Never shipped to Lambda. Embed it in tests with `Simulator(config).start()` or r
 """
 
 from skin_analysis_local.simulator.config import AuthErrorVariant, MissingUploadMode, SimulatorConfig
-from skin_analysis_local.simulator.control import SimulatorControl
+from skin_analysis_local.simulator.control import SimulatorControl, SimulatorControlError
 from skin_analysis_local.simulator.server import Simulator
 from skin_analysis_local.simulator.state import SimulatorState
 
@@ -14,5 +14,6 @@ __all__ = [
     "Simulator",
     "SimulatorConfig",
     "SimulatorControl",
+    "SimulatorControlError",
     "SimulatorState",
 ]

@@ -17,6 +17,9 @@ RESULT_URL_TTL = 7200.0  # X-Amz-Expires=7200 on real result URLs (contract §6)
 RATE_WINDOW = 300.0  # seconds, per key and per IP (contract §9)
 MAX_OUTPUT_SIDE = 2560  # every output image is capped at 2560 px on the long side (contract §3.2)
 DAY = 86400.0
+MAX_WEBHOOK_ENDPOINTS = 10  # per account, in the provider's console (contract §7.1)
+# The Standard Webhooks example schedule after the first attempt (contract §7.4), in seconds before scaling.
+STANDARD_WEBHOOKS_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 50400.0, 72000.0, 86400.0)
 
 
 class AuthErrorVariant(StrEnum):
@@ -62,8 +65,13 @@ class SimulatorConfig:
     download_max_bytes: int = 20 * 1024 * 1024  # GUESS: src_file_url size cap
     download_timeout: float = 10.0  # GUESS: src_file_url time cap (connect and whole body)
     public_url: str | None = None  # base of minted URLs; default http://<bound host>:<port>
-    webhook_urls: tuple[str, ...] = ()  # stored now; delivery arrives with the webhook issue
-    webhook_secret: str | None = None
+    webhook_urls: tuple[str, ...] = ()  # endpoints notified of every terminal transition (any key's task)
+    webhook_secret: str | None = None  # whsec_...; None: one is generated at start (GET /_sim/webhooks)
+    webhook_secret_unpadded: bool = True  # GUESS: generated secrets without `=` padding, like the docs' example
+    webhook_require_https: bool = False  # the console takes HTTPS only; the local stack listens on plain HTTP
+    webhook_timeout: float = 15.0  # GUESS: seconds per delivery attempt (Standard Webhooks: 15-30 s)
+    webhook_retry_delays: tuple[float, ...] = STANDARD_WEBHOOKS_SCHEDULE  # GUESS: waits before each retry
+    webhook_backoff_scale: float = 0.01  # compresses the retry waits (0.01: 5 s → 0.05 s, 24 h → 14.4 min)
     fixtures: dict[str, str] = field(default_factory=dict)  # image sha256 → outcome (engine code or marker)
 
     def with_overrides(self, pairs: dict[str, str]) -> Self:
@@ -77,6 +85,23 @@ class SimulatorConfig:
             changes[name] = _parse(hints[name], raw)
         return dataclasses.replace(self, **changes)
 
+    def with_values(self, values: dict[str, Any]) -> Self:
+        """A copy with fields set from JSON values (the control API's `PATCH /_sim/config`)."""
+        return self.with_overrides({name: _as_text(value) for name, value in values.items()})
+
+
+def _as_text(value: Any) -> str:
+    """A JSON value as the string `with_overrides` parses."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(_as_text(item) for item in value)
+    if isinstance(value, dict):
+        return ",".join(f"{key}:{item}" for key, item in value.items())
+    return str(value)
+
 
 def _parse(hint: Any, raw: str) -> Any:
     options = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
@@ -86,7 +111,8 @@ def _parse(hint: Any, raw: str) -> Any:
     if target is bool:
         return raw.lower() in ("1", "true", "yes", "on")
     if get_origin(target) is tuple:
-        return tuple(item for item in raw.split(",") if item)
+        item_type = get_args(target)[0]
+        return tuple(item_type(item.strip()) for item in raw.split(",") if item.strip())
     if get_origin(target) is dict:
         return dict(item.split(":", 1) for item in raw.split(",") if item)
     return target(raw)

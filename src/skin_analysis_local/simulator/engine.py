@@ -86,8 +86,16 @@ def fetch(url: str, config: SimulatorConfig) -> bytes:
         raise DownloadFailed(str(error)) from error
 
 
-def judge(data: bytes, name: str, quality: Quality, config: SimulatorConfig, fixtures: dict[str, str]) -> Outcome:
-    """Decide the task's outcome from the image bytes, its name and the fixture registry."""
+def judge(
+    data: bytes,
+    name: str,
+    quality: Quality,
+    config: SimulatorConfig,
+    fixtures: dict[str, str],
+    *,
+    override: str | None = None,
+) -> Outcome:
+    """Decide the task's outcome from the image bytes, its name, a per-file outcome and the fixture registry."""
     digest = hashlib.sha256(data).hexdigest()
     size = _decoded_size(data)
     if size is None:
@@ -101,7 +109,7 @@ def judge(data: bytes, name: str, quality: Quality, config: SimulatorConfig, fix
     elif max(width, height) > config.max_long_side:
         error = "error_exceed_max_image_size"
     else:
-        error = fixtures.get(digest) or marker_outcome(name)
+        error = override or fixtures.get(digest) or marker_outcome(name)
     info = ImageInfo(digest, width, height)
     if error == TASK_TIMEOUT:
         return Outcome(task_timeout=True, image=info, source_sha256=digest)

@@ -2,7 +2,7 @@
 
 A task finishes when both its processing delay has passed and the engine (download + judging, run on a worker
 thread) has an outcome. `settle` performs due transitions; the server's ticker calls it continuously so
-charges and the terminal-transition listeners (webhooks, next issue) happen even if nobody polls.
+charges and the terminal-transition listeners (webhook deliveries) happen even if nobody polls.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ def process(state: SimulatorState, task_id: str, src_file_url: str | None) -> No
         task = state.tasks[task_id]
         data, name, quality = task.source, task.source_name, task.quality
         fixtures = dict(state.fixtures)
+        override = state.file_fixtures.get(task.file_id or "")
         url_fixture = state.url_fixtures.get(src_file_url or "")
     if src_file_url is not None:
         try:
@@ -37,12 +38,13 @@ def process(state: SimulatorState, task_id: str, src_file_url: str | None) -> No
     if data is None:
         outcome = Outcome(error="error_download_image" if src_file_url else "unknown_internal_error")
     else:
-        outcome = judge(data, name, quality, state.config, fixtures)
+        outcome = judge(data, name, quality, state.config, fixtures, override=override)
     with state.lock:
         task.source = data
         task.outcome = outcome
         task.outcome_at = state.clock.now()
-        if outcome.source_sha256 is not None:
+        # Uploaded sources were counted at create; downloaded ones are known only now.
+        if src_file_url is not None and outcome.source_sha256 is not None:
             state.counters.tasks_by_source[outcome.source_sha256] += 1
 
 
@@ -51,7 +53,8 @@ def settle(state: SimulatorState, only: TaskRecord | None = None) -> None:
     finished: list[TaskRecord] = []
     with state.lock:
         now = state.clock.now()
-        for task in [only] if only is not None else list(state.tasks.values()):
+        candidates = [only] if only is not None else [t for t in state.tasks.values() if not t.webhook_inline]
+        for task in candidates:
             if task.phase is TaskPhase.RUNNING and _settle_one(state, task, now):
                 finished.append(task)
     for task in finished:

@@ -18,6 +18,27 @@ ROUTES: tuple[Route, ...] = (
     route("GET", "/s2s/v2.0/credit/feature-cost", "credit.feature_cost", credit.get_feature_cost),
     route("PUT", "/upload/ttl30/{token}", "storage.upload", files.put_upload, RouteKind.STORAGE),
     route("GET", "/results/{token}/{name}", "storage.result", downloads.get_result, RouteKind.STORAGE),
-    route("POST", "/_sim/reset", "control.reset", control_api.reset, RouteKind.CONTROL),
-    route("GET", "/_sim/counters", "control.counters", control_api.counters, RouteKind.CONTROL),
+    *(
+        route(method, path, f"control.{endpoint.__name__}", endpoint, RouteKind.CONTROL)
+        for method, path, endpoint in (
+            ("POST", "/_sim/reset", control_api.reset),
+            ("GET", "/_sim/counters", control_api.counters),
+            ("GET", "/_sim/clock", control_api.get_clock),
+            ("POST", "/_sim/clock", control_api.advance_clock),
+            ("GET", "/_sim/config", control_api.get_config),
+            ("PATCH", "/_sim/config", control_api.patch_config),
+            ("GET", "/_sim/faults", control_api.list_faults),
+            ("POST", "/_sim/faults", control_api.add_fault),
+            ("DELETE", "/_sim/faults", control_api.clear_faults),
+            ("GET", "/_sim/fixtures", control_api.list_fixtures),
+            ("POST", "/_sim/fixtures", control_api.add_fixture),
+            ("DELETE", "/_sim/fixtures", control_api.clear_fixtures),
+            ("GET", "/_sim/webhooks", control_api.get_webhooks),
+            ("PUT", "/_sim/webhooks", control_api.put_webhooks),
+            ("POST", "/_sim/webhooks/rotate", control_api.rotate_webhook_secret),
+            ("POST", "/_sim/tasks", control_api.run_foreign_task),
+            ("POST", "/_sim/tasks/{task_id}/expire", control_api.expire_task),
+            ("POST", "/_sim/results/expire", control_api.expire_results),
+        )
+    ),
 )

@@ -1,4 +1,4 @@
-"""The HTTP server: stdlib `ThreadingHTTPServer` in front of the pipeline, plus a ticker and a worker pool.
+"""The HTTP server: stdlib `ThreadingHTTPServer` in front of the pipeline, a ticker, a worker pool, webhooks.
 
 `Simulator` is both the CLI's server and the in-process one tests embed: `Simulator(config).start(port=0)`
 binds a free loopback port, serves from a daemon thread and returns the base URL; `stop()` ends it.
@@ -18,6 +18,7 @@ from skin_analysis_local.simulator.config import SimulatorConfig
 from skin_analysis_local.simulator.pipeline import Pipeline
 from skin_analysis_local.simulator.routes import ROUTES
 from skin_analysis_local.simulator.state import SimulatorState
+from skin_analysis_local.simulator.webhooks import WebhookSender
 from skin_analysis_local.simulator.wire import Request, Response
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve
 
     def log_message(self, format: str, *args: object) -> None:
         """Route access logs through logging instead of stderr."""
@@ -96,6 +97,7 @@ class Simulator:
         self._threads: list[threading.Thread] = []
         self._pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="sim-engine")
         self._stopping = threading.Event()
+        self._webhooks = WebhookSender(self.state)
 
     @property
     def url(self) -> str:
@@ -113,6 +115,7 @@ class Simulator:
         server.pipeline = Pipeline(self.state, ROUTES, lambda: self.url, self._submit)
         server.stopping = self._stopping
         self._server = server
+        self._webhooks.start()
         self._threads = [
             threading.Thread(target=server.serve_forever, args=(_TICK_SECONDS,), name="sim-http", daemon=True),
             threading.Thread(target=self._tick, name="sim-ticker", daemon=True),
@@ -132,6 +135,7 @@ class Simulator:
     def stop(self) -> None:
         """Stop serving and release the port; in-flight slow responses are cut short."""
         self._stopping.set()
+        self._webhooks.stop()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

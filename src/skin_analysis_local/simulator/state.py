@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from skin_analysis_local.simulator.faults import FaultInjector
 from skin_analysis_local.simulator.ratelimit import SlidingWindowLimiter
+from skin_analysis_local.simulator.signing import check_webhook_url, decode_secret, generate_secret
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -95,6 +96,8 @@ class TaskRecord:
     expired: bool = False
     deleted: bool = False
     units_charged: float = 0.0
+    #: Set by the "webhook before response" fault: the create settles the task and sends its webhook inline.
+    webhook_inline: bool = False
 
     @property
     def image(self) -> ImageInfo:
@@ -124,23 +127,96 @@ class Lot:
 
 
 @dataclass
+class WebhookEndpoint:
+    """A registered webhook endpoint; a 410 answer disables it until it is registered again."""
+
+    url: str
+    disabled: bool = False
+
+
+@dataclass
+class WebhookSettings:
+    """The account's endpoints and signing secrets (`extra_secrets` add signatures, for rotation tests)."""
+
+    endpoints: list[WebhookEndpoint]
+    secret: str
+    extra_secrets: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """The settings as `GET /_sim/webhooks` shows them."""
+        return {
+            "endpoints": [{"url": e.url, "disabled": e.disabled} for e in self.endpoints],
+            "secret": self.secret,
+            "extra_secrets": list(self.extra_secrets),
+        }
+
+
+class DeliveryOutcome(StrEnum):
+    """Where one delivery (one notification to one endpoint, one copy) ended up."""
+
+    PENDING = "pending"  # attempts left, or held by a delay/reorder fault
+    DELIVERED = "delivered"  # a 2xx answer
+    FAILED = "failed"  # every attempt failed
+    DISABLED = "disabled"  # the endpoint answered 410 (or was disabled before a retry)
+    LOST = "lost"  # the lost-webhook fault: never sent
+    CANCELLED = "cancelled"  # the endpoint was unregistered before a retry
+
+
+@dataclass
+class DeliveryRecord:
+    """One notification to one endpoint: its attempts (`status` None means timeout or connection error)."""
+
+    webhook_id: str
+    task_id: str
+    task_status: str
+    api_key: str
+    url: str
+    copy: int = 0
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    outcome: DeliveryOutcome = DeliveryOutcome.PENDING
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as `/_sim/counters` lists it."""
+        return {
+            "webhook_id": self.webhook_id,
+            "task_id": self.task_id,
+            "task_status": self.task_status,
+            "api_key": self.api_key,
+            "url": self.url,
+            "copy": self.copy,
+            "attempts": [dict(attempt) for attempt in self.attempts],
+            "outcome": self.outcome.value,
+        }
+
+
+@dataclass
 class Counters:
     """What tests and benchmarks assert on: calls, charges, duplicate submissions, deliveries."""
 
     calls: defaultdict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     units_charged: dict[str, float] = field(default_factory=dict)
+    units_by_key: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     tasks_by_source: Counter[str] = field(default_factory=Counter)
     rate_limited: Counter[str] = field(default_factory=Counter)
-    webhook_deliveries: int = 0
+    webhook_deliveries: list[DeliveryRecord] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         """The counters as the `/_sim/counters` body."""
+        statuses: Counter[str] = Counter()
+        for record in self.webhook_deliveries:
+            statuses.update(str(a["status"] if a["status"] is not None else a["error"]) for a in record.attempts)
         return {
             "calls": {route: dict(keys) for route, keys in self.calls.items()},
             "units_charged": dict(self.units_charged),
+            "units_by_key": dict(self.units_by_key),
             "tasks_by_source": dict(self.tasks_by_source),
             "rate_limited": dict(self.rate_limited),
-            "webhook_deliveries": self.webhook_deliveries,
+            "webhooks": {
+                "deliveries": [record.as_json() for record in self.webhook_deliveries],
+                "attempts": sum(len(record.attempts) for record in self.webhook_deliveries),
+                "attempt_statuses": dict(statuses),
+                "outcomes": dict(Counter(record.outcome.value for record in self.webhook_deliveries)),
+            },
         }
 
 
@@ -148,24 +224,37 @@ class SimulatorState:
     """Files, tasks, URLs, accounts, rate windows, fixtures, faults and counters, guarded by `lock`."""
 
     def __init__(self, config: SimulatorConfig, clock: Clock | None = None) -> None:
+        self.initial_config = config
         self.config = config
         self.clock = clock or Clock()
         self.lock = threading.RLock()
         self.faults = FaultInjector()
         #: Called (outside the lock) with each task that reaches a terminal phase: the webhook hook point.
         self.task_listeners: list[Callable[[TaskRecord], None]] = []
+        #: Bumped by `reset`, so deliveries scheduled before it are dropped.
+        self.generation = 0
         self._request_ids = itertools.count(_REQUEST_ID_BASE + secrets.randbelow(1 << 40))
+        for url in config.webhook_urls:
+            check_webhook_url(url, config.webhook_require_https)
+        self._webhook_secret = config.webhook_secret or generate_secret(unpadded=config.webhook_secret_unpadded)
+        decode_secret(self._webhook_secret)
         self.reset()
 
     def reset(self) -> None:
-        """Forget every file, task, URL, charge, window, fixture and fault; refill every account."""
+        """Back to the start: settings, endpoints and secret as configured; no files, tasks, faults or counts."""
         with self.lock:
+            self.generation += 1
+            self.config = self.initial_config
+            self.webhooks = WebhookSettings(
+                [WebhookEndpoint(url) for url in self.config.webhook_urls], self._webhook_secret
+            )
             self.rng = random.Random(self.config.seed)  # noqa: S311  (seeded jitter, repeatable runs)
             self.files: dict[str, FileRecord] = {}
             self.uploads: dict[str, str] = {}  # upload token → file_id
             self.tasks: dict[str, TaskRecord] = {}
             self.artifacts: dict[str, Artifact] = {}
             self.fixtures: dict[str, str] = dict(self.config.fixtures)
+            self.file_fixtures: dict[str, str] = {}  # file_id → outcome
             self.url_fixtures: dict[str, bytes] = {}
             self.counters = Counters()
             self.limiter = SlidingWindowLimiter(self.config.rate_limit)
@@ -203,3 +292,4 @@ class SimulatorState:
                 remaining -= take
             task.units_charged = units
             self.counters.units_charged[task.task_id] = units
+            self.counters.units_by_key[task.api_key] += units

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import logging
 import secrets
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from PIL import Image
+
 from skin_analysis.provider.actions import ACTION_QUALITY, unit_cost
 from skin_analysis_local.simulator import lifecycle
 from skin_analysis_local.simulator.config import RESULT_URL_TTL, MissingUploadMode
+from skin_analysis_local.simulator.engine import TASK_TIMEOUT, ImageInfo, Outcome
+from skin_analysis_local.simulator.faults import WebhookBeforeResponse
 from skin_analysis_local.simulator.files import signature
 from skin_analysis_local.simulator.results import ZIP_NAME, json_output
 from skin_analysis_local.simulator.state import Artifact, TaskPhase, TaskRecord
@@ -17,6 +23,7 @@ from skin_analysis_local.simulator.wire import Response, api_error, invalid_para
 
 if TYPE_CHECKING:
     from skin_analysis_local.simulator.pipeline import Context
+    from skin_analysis_local.simulator.state import SimulatorState
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +96,73 @@ def create_task(ctx: Context) -> Response:
             source=source,
             file_id=body.get("src_file_id"),
             last_polled_at=now,
+            webhook_inline=state.faults.take(WebhookBeforeResponse) is not None,
         )
+        if task.webhook_inline:
+            task.due_at = now
         state.tasks[task.task_id] = task
-    ctx.submit(partial(lifecycle.process, state, task.task_id, src_file_url))
+    if source is not None:
+        digest = hashlib.sha256(source).hexdigest()
+        with state.lock:
+            state.counters.tasks_by_source[digest] += 1
+    if task.webhook_inline:
+        _finish_inline(state, task, src_file_url)
+    else:
+        ctx.submit(partial(lifecycle.process, state, task.task_id, src_file_url))
     return json_response(200, {"status": 200, "data": {"task_id": task.task_id}})
+
+
+def _finish_inline(state: SimulatorState, task: TaskRecord, src_file_url: str | None) -> None:
+    """The webhook-before-response fault: judge and finish now, so the webhook goes out before the answer."""
+    try:
+        lifecycle.process(state, task.task_id, src_file_url)
+        lifecycle.settle(state, task)
+    finally:
+        task.webhook_inline = False
+
+
+def start_foreign_task(
+    state: SimulatorState,
+    *,
+    api_key: str,
+    error: str | None = None,
+    delay: float = 0.0,
+    actions: tuple[str, ...] = ("wrinkle",),
+) -> TaskRecord:
+    """A task made by another key of the account (no API call): it runs, is charged and notifies webhooks."""
+    quality = ACTION_QUALITY[actions[0]]
+    with state.lock:
+        now = state.clock.now()
+        task = TaskRecord(
+            task_id=state.new_task_id(),
+            api_key=api_key,
+            version="2.1",
+            quality=quality,
+            actions=actions,
+            result_format="json",
+            overlay=False,
+            created_at=now,
+            due_at=now + delay,
+            source_name="foreign",
+            source=_plain_photo(quality.min_short_side),
+            last_polled_at=now,
+        )
+        image = ImageInfo(hashlib.sha256(task.task_id.encode()).hexdigest(), *_photo_size(quality.min_short_side))
+        task.outcome = Outcome(error=error, image=image, task_timeout=error == TASK_TIMEOUT)
+        task.outcome_at = now
+        state.tasks[task.task_id] = task
+    return task
+
+
+def _photo_size(short_side: int) -> tuple[int, int]:
+    return short_side, short_side * 4 // 3
+
+
+def _plain_photo(short_side: int) -> bytes:
+    """A plain JPEG big enough for the quality, standing in for a foreign task's photo."""
+    out = io.BytesIO()
+    Image.new("RGB", _photo_size(short_side), (180, 140, 120)).save(out, "JPEG", quality=70)
+    return out.getvalue()
 
 
 def _delay(ctx: Context) -> float:
