@@ -32,8 +32,11 @@ def photo(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
             Image.linear_gradient("L").rotate(90).resize(size),
         ),
     )
-    texture = Image.effect_noise(size, 48).filter(ImageFilter.GaussianBlur(1)).convert("RGB")
-    content = Image.blend(base, texture, 0.3)
+    # Fine grain over coarser blotches, like skin and fabric under a phone's noise reduction
+    grain = Image.effect_noise(size, 64).filter(ImageFilter.GaussianBlur(0.6))
+    blotches = Image.effect_noise(size, 96).filter(ImageFilter.GaussianBlur(3))
+    texture = Image.merge("RGB", (grain, blotches, Image.blend(grain, blotches, 0.5)))
+    content = Image.blend(base, texture, 0.4)
     ImageDraw.Draw(content).ellipse((width // 4, height // 4, 3 * width // 4, 3 * height // 4), fill=(200, 150, 130))
     return content.convert(mode)
 
@@ -58,12 +61,12 @@ def encode(image: Image.Image, fmt: str, **params: Any) -> bytes:
     return buffer.getvalue()
 
 
-def jpeg_with_all_metadata(image: Image.Image, orientation: int = 1, **params: Any) -> bytes:
+def jpeg_with_all_metadata(image: Image.Image, orientation: int = 1, jpeg_quality: int = 92, **params: Any) -> bytes:
     """A JPEG carrying EXIF with GPS, XMP, IPTC, a comment and a vendor APP11 segment."""
     return encode(
         image,
         "JPEG",
-        quality=92,
+        quality=jpeg_quality,
         exif=exif_bytes(orientation, gps=True),
         xmp=XMP,
         comment=b"shot at home",
