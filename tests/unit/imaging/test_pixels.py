@@ -36,7 +36,11 @@ def _centre(data: bytes) -> tuple[int, ...]:
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
-@pytest.mark.parametrize(("size", "block"), [((640, 480), 40), ((6000, 4000), 400)], ids=["small", "48mp-draft"])
+@pytest.mark.parametrize(
+    ("size", "block"),
+    [((640, 480), 40), ((6000, 4000), 400), ((6840, 1290), 160)],
+    ids=["small", "dct-half", "dct-three-eighths"],
+)
 def test_exif_orientation_puts_the_marker_where_the_viewer_saw_it(
     orientation: int, size: tuple[int, int], block: int
 ) -> None:

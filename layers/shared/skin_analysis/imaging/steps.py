@@ -11,7 +11,7 @@ class Step(StrEnum):
     PASSED_THROUGH = "passed_through"
     """A compliant JPEG: metadata segments dropped, compressed pixels copied unchanged, nothing decoded."""
     DCT_SCALED = "dct_scaled"
-    """A JPEG decoded at 1/2, 1/4 or 1/8 scale by the DCT, because the output is at most that big."""
+    """A JPEG decoded at 1/2, 3/8, 1/4 or 1/8 scale inside the inverse DCT, because the output is at most that big."""
     FIRST_FRAME = "first_frame"
     """An animated image: only its first frame is kept."""
     DEPTH_REDUCED = "depth_reduced"
