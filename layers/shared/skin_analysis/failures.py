@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from skin_analysis.errors import ErrorCode, describe_error
+from skin_analysis.models import Analysis, AnalysisNotFound, AnalysisStatus
 from skin_analysis.provider.errors import (
     AnalysisRejected,
     InsufficientCredit,
@@ -37,9 +38,12 @@ from skin_analysis.provider.errors import (
     TaskExpired,
 )
 from skin_analysis.ratelimit import RateBudgetExhausted, RateLimitStoreUnavailable
+from skin_analysis.record_failure import record_failure
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+
+    from skin_analysis.events import EventPublisher
 
 #: The code of a failure nothing more specific explains (retryable: `replay` re-drives it).
 DEFAULT_CODE: Final = ErrorCode.PROVIDER_UNAVAILABLE
@@ -86,6 +90,29 @@ class FailureReason:
 
     code: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FailureOutcome:
+    """What Record Failure did: the item's status afterwards and whether this call recorded the failure."""
+
+    analysis_id: str
+    status: AnalysisStatus
+    reason: FailureReason
+    #: False when the analysis had already ended (SUCCEEDED or FAILED): nothing changed, nothing published.
+    recorded: bool
+
+
+def fail_analysis(analysis_id: str, state: Mapping[str, Any], publisher: EventPublisher) -> FailureOutcome:
+    """Explain `state`, move the analysis to FAILED with that code and publish `Skin Analysis Failed`, once."""
+    reason = failure_reason(state)
+    if record_failure(analysis_id, reason.code, reason.message, publisher) is not None:
+        return FailureOutcome(analysis_id, AnalysisStatus.FAILED, reason, recorded=True)
+    try:
+        current = Analysis.get(analysis_id, consistent_read=True, attributes_to_get=["status"]).status
+    except Analysis.DoesNotExist as exc:
+        raise AnalysisNotFound(analysis_id) from exc
+    return FailureOutcome(analysis_id, current, reason, recorded=False)
 
 
 def failure_reason(state: Mapping[str, Any]) -> FailureReason:

@@ -1,0 +1,59 @@
+"""Copies the provider's masks into the results bucket before their URLs expire (2 h), several at a time."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from mypy_boto3_s3 import S3Client
+
+    from skin_analysis.finalize.result import MaskSource
+
+#: Downloads are not rate-limited by the provider; a few at once keep a result's dozen masks within seconds.
+DEFAULT_COPY_WORKERS: Final = 8
+
+_PNG: Final = b"\x89PNG\r\n\x1a\n"
+_JPEG: Final = b"\xff\xd8\xff"
+_CONTENT_TYPES: Final = {"png": "image/png", "jpg": "image/jpeg"}
+
+
+def mask_prefix(analysis_id: str) -> str:
+    """`analyses/<analysis_id>/masks/`: where an analysis's masks live in the results bucket."""
+    return f"analyses/{analysis_id}/masks/"
+
+
+def mask_extension(data: bytes, name: str) -> str:
+    """`png` or `jpg`: what the bytes are, else what the provider's name ends with (masks are PNG by default)."""
+    if data.startswith(_PNG):
+        return "png"
+    if data.startswith(_JPEG):
+        return "jpg"
+    return "jpg" if name.lower().endswith((".jpg", ".jpeg")) else "png"
+
+
+class MaskCopier:
+    """Fetches masks from the provider and puts them under `analyses/<id>/masks/` in the results bucket."""
+
+    def __init__(self, s3: S3Client, bucket: str, *, workers: int = DEFAULT_COPY_WORKERS) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._workers = workers
+
+    def copy(self, analysis_id: str, masks: Mapping[str, MaskSource]) -> dict[str, str]:
+        """Copy every mask (in parallel) and return mask name -> object key; the first failure is raised."""
+        if not masks:
+            return {}
+        names = sorted(masks)
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(names))) as pool:
+            keys = list(pool.map(lambda name: self._copy_one(analysis_id, name, masks[name]), names))
+        return dict(zip(names, keys, strict=True))
+
+    def _copy_one(self, analysis_id: str, name: str, source: MaskSource) -> str:
+        data = source.fetch()
+        extension = mask_extension(data, source.name)
+        key = f"{mask_prefix(analysis_id)}{name}.{extension}"
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ContentType=_CONTENT_TYPES[extension])
+        return key
