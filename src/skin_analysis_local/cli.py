@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from skin_analysis_local.local_cli import local_app
 from skin_analysis_local.simulator.command import simulator_command
 
 app = typer.Typer(
@@ -18,6 +19,7 @@ app = typer.Typer(
 
 
 app.command("simulator")(simulator_command)
+app.add_typer(local_app, name="local")
 
 
 def _print_version(value: bool) -> None:

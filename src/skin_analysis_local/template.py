@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from cfnlint.decode import decode
@@ -75,6 +75,18 @@ def _package_locally(template: dict[str, Any]) -> dict[str, Any]:
         if resource["Type"] == "AWS::Serverless::StateMachine" and "DefinitionUri" in properties:
             properties["Definition"] = json.loads((PROJECT_ROOT / properties.pop("DefinitionUri")).read_text())
     return template
+
+
+def local_code_path(code: dict[str, str] | str) -> PurePosixPath:
+    """The repo-relative directory a translated Code/Content (or an `s3://local-artifacts/...` URI) points at."""
+    if isinstance(code, str):
+        prefix = f"s3://{LOCAL_ARTIFACTS_BUCKET}/"
+        if not code.startswith(prefix):
+            raise ValueError(f"{code!r} is not a local artifact URI")
+        return PurePosixPath(code.removeprefix(prefix))
+    if code.get("S3Bucket") != LOCAL_ARTIFACTS_BUCKET:
+        raise ValueError(f"{code!r} is not a local artifact")
+    return PurePosixPath(code["S3Key"])
 
 
 def references(value: Any) -> set[str]:

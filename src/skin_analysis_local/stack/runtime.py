@@ -1,0 +1,335 @@
+"""`LocalStack`: boots moto, the template's resources, the warm workers, the API and the simulator, then stops them.
+
+Boot order, chosen so the slow parts overlap: bind the API port (so every URL is known), start moto in-process
+(the Lambda and EventBridge patches must live in moto's process), deploy the template (each function's first
+worker starts importing its handler as soon as the function exists), set the secrets, create the observer
+queue and the demo partners, start the simulator, then the pollers, schedules and API; write local.json last.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+import boto3
+import requests
+from moto.core.config import default_user_config
+from moto.server import ThreadedMotoServer
+
+from skin_analysis_local.simulator import Simulator, SimulatorConfig
+from skin_analysis_local.stack import events_targets, lambda_hook
+from skin_analysis_local.stack.api_server import ApiServer, LocalGateway, api_gateway_keys
+from skin_analysis_local.stack.apigateway import ApiKeyCache
+from skin_analysis_local.stack.async_invoke import AsyncInvoker
+from skin_analysis_local.stack.deploy import deploy_template
+from skin_analysis_local.stack.parameters import samconfig_overrides, samconfig_setting
+from skin_analysis_local.stack.partners import create_demo_partners
+from skin_analysis_local.stack.pollers import QueuePoller
+from skin_analysis_local.stack.records import INVOCATIONS_FILE, LOGS_DIR, InvocationLog
+from skin_analysis_local.stack.resolve import ACCOUNT_ID
+from skin_analysis_local.stack.scheduler import Scheduler
+from skin_analysis_local.stack.workers import WorkerPool
+from skin_analysis_local.template import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from skin_analysis_local.stack.specs import DeployedStack
+
+logger = logging.getLogger(__name__)
+
+LOCAL_JSON = "local.json"
+OUTPUTS_JSON = "outputs.json"
+DEFAULT_STATE_DIR = Path(".skin-analysis")
+LOCAL_JSON_KEYS = (
+    "aws_endpoint",
+    "region",
+    "uploads_bucket",
+    "results_bucket",
+    "table",
+    "event_bus",
+    "events_queue_url",
+    "api_url",
+    "webhook_url",
+    "webhook_secret",
+    "api_keys",
+    "provider_url",
+)
+_FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+class StackAlreadyRunningError(RuntimeError):
+    """Raised when the state dir's local.json belongs to a stack that still answers."""
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    """What `skin-analysis local up` can be told; port 0 means any free port."""
+
+    state_dir: Path = DEFAULT_STATE_DIR
+    host: str = "127.0.0.1"
+    aws_port: int = 4566
+    api_port: int = 3000
+    provider_port: int = 8089
+    config_env: str = "default"
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
+    provider_settings: dict[str, str] = field(default_factory=dict)
+    workers_per_function: int = 4
+    async_retry_delay: float = 1.0
+
+
+def _free_port(host: str) -> int:
+    import socket  # noqa: PLC0415 - only needed when a port is left to the OS
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def localize_url(url: str, rest_api_id: str, local_base: str) -> str:
+    """An execute-api URL of the REST API rewritten to the loopback server (other URLs unchanged)."""
+    prefix = f"https://{rest_api_id}.execute-api."
+    if not url.startswith(prefix):
+        return url
+    path = url.removeprefix("https://").split("/", 1)[1] if "/" in url.removeprefix("https://") else ""
+    return f"{local_base}/{path}".rstrip("/")
+
+
+def webhook_secret() -> str:
+    """A Standard Webhooks signing secret, as the provider console issues them."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
+
+
+def read_local_json(state_dir: Path) -> dict[str, Any] | None:
+    """The running stack's local.json, or None."""
+    path = state_dir / LOCAL_JSON
+    if not path.is_file():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+class LocalStack:
+    """The whole local stack in this process (plus one worker process per function); a context manager."""
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.state_dir = options.state_dir.resolve()
+        self.info: dict[str, Any] = {}
+        self.boot_seconds = 0.0
+        self._stoppers: list[tuple[str, Any]] = []
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> dict[str, Any]:
+        """Boot everything, write local.json and return its contents."""
+        started = time.perf_counter()
+        try:
+            self._boot()
+        except BaseException:
+            self.stop()
+            raise
+        self.boot_seconds = time.perf_counter() - started
+        return self.info
+
+    def _boot(self) -> None:
+        options = self.options
+        self._prepare_state_dir()
+        api = ApiServer(options.host, options.api_port)
+        self._on_stop("api port", api.stop)
+        aws_port = options.aws_port or _free_port(options.host)
+        provider_port = options.provider_port or _free_port(options.host)
+        endpoint = f"http://{options.host}:{aws_port}"
+        provider_url = f"http://{options.host}:{provider_port}"
+        region = samconfig_setting(PROJECT_ROOT / "samconfig.toml", "region", options.config_env) or "us-east-1"
+        stack_name = (
+            samconfig_setting(PROJECT_ROOT / "samconfig.toml", "stack_name", options.config_env)
+            or "skin-analysis-local"
+        )
+        self._start_moto(endpoint, aws_port, region)
+        session = boto3.Session(region_name=region)
+
+        aws_env = {
+            **_FAKE_CREDENTIALS,
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "POWERTOOLS_TRACE_DISABLED": "1",
+        }
+        log = InvocationLog(self.state_dir)
+        pool = WorkerPool(aws_env, self.state_dir, log, options.workers_per_function)
+        self._on_stop("workers", pool.stop)
+        overrides = {
+            **samconfig_overrides(PROJECT_ROOT / "samconfig.toml", options.config_env),
+            "ProviderBaseUrl": provider_url,
+            **options.parameter_overrides,
+        }
+        stack = deploy_template(
+            session,
+            stack_name=stack_name or "skin-analysis-local",
+            region=region,
+            overrides=overrides,
+            on_function=pool.add,
+        )
+        api_url = f"http://{options.host}:{api.port}/{stack.stage}"
+        outputs = {
+            name: localize_url(value, stack.rest_api_id, f"http://{options.host}:{api.port}")
+            for name, value in stack.outputs.items()
+        }
+        provider_key, signing_secret = self._set_secrets(session, outputs)
+        events_queue_url = self._observe_bus(session, outputs["EventBusName"], stack_name)
+        api_keys = create_demo_partners(session.client("apigateway"), outputs["PartnersTableName"], outputs)
+
+        simulator_config = SimulatorConfig(
+            api_keys=(provider_key,), webhook_urls=(outputs["WebhookUrl"],), webhook_secret=signing_secret
+        ).with_overrides(options.provider_settings)
+        simulator = Simulator(simulator_config)
+        simulator.start(port=provider_port, host=options.host)
+        self._on_stop("simulator", simulator.stop)
+
+        self._start_runtime(session, stack, pool, api, region)
+        pool.wait_warm()
+        self.info = {
+            "aws_endpoint": endpoint,
+            "region": region,
+            "uploads_bucket": outputs["UploadsBucketName"],
+            "results_bucket": outputs["ResultsBucketName"],
+            "table": outputs["AnalysesTableName"],
+            "event_bus": outputs["EventBusName"],
+            "events_queue_url": events_queue_url,
+            "api_url": api_url,
+            "webhook_url": outputs["WebhookUrl"],
+            "webhook_secret": signing_secret,
+            "api_keys": api_keys,
+            "provider_url": provider_url,
+        }
+        _write_json(self.state_dir / OUTPUTS_JSON, outputs)
+        self._on_stop("outputs.json", lambda: (self.state_dir / OUTPUTS_JSON).unlink(missing_ok=True))
+        _write_json(self.state_dir / LOCAL_JSON, self.info)
+        self._on_stop("local.json", lambda: (self.state_dir / LOCAL_JSON).unlink(missing_ok=True))
+
+    def _prepare_state_dir(self) -> None:
+        """Refuse to start over a live stack; clear the last run's records and logs (moto forgets everything)."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        running = read_local_json(self.state_dir)
+        if running is not None and _answers(f"{running['aws_endpoint']}/moto-api/"):
+            raise StackAlreadyRunningError(f"a local stack is already running from {self.state_dir}")
+        (self.state_dir / INVOCATIONS_FILE).unlink(missing_ok=True)
+        shutil.rmtree(self.state_dir / LOGS_DIR, ignore_errors=True)
+
+    def _start_moto(self, endpoint: str, port: int, region: str) -> None:
+        # Step Functions service tasks call back into moto on MOTO_PORT; this process's own clients (and
+        # pynamodb) reach it through AWS_ENDPOINT_URL.
+        os.environ.update(
+            {
+                **_FAKE_CREDENTIALS,
+                "MOTO_PORT": str(port),
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_REGION": region,
+                "AWS_DEFAULT_REGION": region,
+            }
+        )
+        os.environ.pop("AWS_PROFILE", None)
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        # The interpreter logs every caught task failure at ERROR with huge reprs; the records show them.
+        logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        logging.getLogger("botocore").setLevel(logging.WARNING)
+        server = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
+        server.start()
+        self._on_stop("moto", server.stop)
+
+    def _set_secrets(self, session: boto3.Session, outputs: dict[str, str]) -> tuple[str, str]:
+        """Put a key the simulator accepts and a fresh webhook secret where the handlers read them."""
+        provider_key = "sk-local-" + secrets.token_hex(16)
+        signing_secret = webhook_secret()
+        client = session.client("secretsmanager")
+        client.put_secret_value(SecretId=outputs["ProviderApiKeySecretArn"], SecretString=provider_key)
+        client.put_secret_value(
+            SecretId=outputs["WebhookSecretArn"],
+            SecretString=json.dumps({"current": signing_secret, "previous": None}),
+        )
+        return provider_key, signing_secret
+
+    def _observe_bus(self, session: boto3.Session, bus: str, stack_name: str) -> str:
+        """A queue that receives every event on the bus, for tests and `skin-analysis` to watch."""
+        sqs = session.client("sqs")
+        name = f"{stack_name}-local-events"
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        events = session.client("events")
+        rule = f"{stack_name}-local-observer"
+        events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps({"account": [ACCOUNT_ID]}))
+        queue_arn = f"arn:aws:sqs:{session.region_name}:{ACCOUNT_ID}:{name}"
+        events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "observer", "Arn": queue_arn}])
+        return url
+
+    def _start_runtime(
+        self, session: boto3.Session, stack: DeployedStack, pool: WorkerPool, api: ApiServer, region: str
+    ) -> None:
+        """Route moto's invokes to the workers, then start the pollers, the schedules and the API."""
+        invoker = AsyncInvoker(pool, stack.async_configs, session, self.options.async_retry_delay)
+        self._on_stop("async invokes", invoker.stop)
+        lambda_hook.install(pool, invoker)
+        events_targets.install(invoker)
+        self._on_stop("Lambda patches", lambda_hook.uninstall)
+        self._on_stop("EventBridge patches", events_targets.uninstall)
+        sqs = session.client("sqs")
+        for source in stack.queue_sources:
+            poller = QueuePoller(source, sqs, pool, region)
+            poller.start()
+            self._on_stop(f"poller of {source.function_name}", poller.stop)
+        scheduler = Scheduler(
+            stack.schedules, region, lambda arn, event: events_targets.deliver(arn, event, "schedule")
+        )
+        scheduler.start()
+        self._on_stop("schedules", scheduler.stop)
+        apigateway = session.client("apigateway")
+        keys = ApiKeyCache(lambda: api_gateway_keys(apigateway, stack.rest_api_id, stack.stage))
+        api.serve(LocalGateway(stack, pool, keys))
+        self._on_stop("api server", api.stop)
+
+    def _on_stop(self, what: str, stop: Any) -> None:
+        self._stoppers.append((what, stop))
+
+    def stop(self) -> None:
+        """Stop everything started so far, newest first; local.json goes first so nobody uses a dying stack."""
+        while self._stoppers:
+            what, stop = self._stoppers.pop()
+            try:
+                stop()
+            except Exception:
+                logger.exception("stopping %s failed", what)
+
+
+def _deliver_scheduled(target_arn: str, event: dict[str, Any]) -> None:
+    events_targets.deliver(target_arn, event, "schedule")
+
+
+def _answers(url: str) -> bool:
+    try:
+        requests.get(url, timeout=1)
+    except requests.RequestException:
+        return False
+    return True
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write atomically, so a reader never sees half a file."""
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(data, indent=2) + "\n")
+    partial.replace(path)

@@ -1,0 +1,359 @@
+"""Warm workers: one long-lived process per function (more only up to its concurrency), reused across invokes.
+
+Each worker runs `worker_main.py` with the function's own environment and PYTHONPATH = code dir + layer, like a
+Lambda execution environment. A worker that times out is killed and one that dies is replaced on the next invoke.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import logging
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from skin_analysis_local.stack.records import function_log_dir, log_stream_path
+
+if TYPE_CHECKING:
+    from skin_analysis_local.stack.records import InvocationLog
+    from skin_analysis_local.stack.specs import FunctionSpec
+
+WORKER_MAIN = Path(__file__).with_name("worker_main.py")
+_INIT_TIMEOUT_SECONDS = 10.0  # Lambda's init phase limit
+_BOOT_INIT_TIMEOUT_SECONDS = 30.0  # at boot every function starts at once on a small machine
+
+logger = logging.getLogger(__name__)
+
+
+class WorkerCrashedError(RuntimeError):
+    """Raised when a worker exits (or never becomes ready) instead of answering."""
+
+
+@dataclass(frozen=True)
+class InvokeResult:
+    """What an invoke returned: the handler's result, or Lambda's error document when `errored`."""
+
+    payload: Any
+    errored: bool
+    request_id: str
+    duration_ms: float
+
+    @property
+    def error_type(self) -> str | None:
+        """The error document's errorType (what Step Functions matches Retry and Catch on)."""
+        if not self.errored or not isinstance(self.payload, dict):
+            return None
+        return str(self.payload.get("errorType"))
+
+
+class _LineReader:
+    """Reads newline-terminated messages from a pipe with a deadline."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._buffer = b""
+
+    def readline(self, timeout: float) -> bytes | None:
+        """One line, b"" at end of file, None when `timeout` passes first."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return b""
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line
+
+
+class _Worker:
+    """One execution environment: a child process and its request/response pipes."""
+
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], log_dir: Path, log_stream: str) -> None:
+        self.function_name = spec.name
+        self.log_stream = log_stream
+        request_read, self._request_write = os.pipe()
+        self._response_read, response_write = os.pipe()
+        with log_stream_path(log_dir, log_stream).open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-P", "-u", str(WORKER_MAIN), str(request_read), str(response_write)],
+                env={**env, "AWS_LAMBDA_LOG_STREAM_NAME": log_stream},
+                cwd=spec.code_dir,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                pass_fds=(request_read, response_write),
+                # Own session: a terminal's Ctrl-C reaches `local up`, which then stops workers in order.
+                start_new_session=True,
+            )
+        os.close(request_read)
+        os.close(response_write)
+        self._responses = _LineReader(self._response_read)
+        self.ready = False
+        self._ready_lock = threading.Lock()
+        self._closed = False
+
+    def wait_ready(self, timeout: float = _INIT_TIMEOUT_SECONDS) -> None:
+        """Block until the handler module is imported (the cold start); safe to call from several threads."""
+        with self._ready_lock:
+            if self.ready:
+                return
+            line = self._responses.readline(timeout)
+            if not line:
+                self.stop()
+                raise WorkerCrashedError(f"worker did not become ready (exit code {self.process.poll()})")
+            self.ready = True
+
+    def invoke(self, event: Any, request_id: str, timeout: float) -> dict[str, Any] | None:
+        """The worker's response, or None if it ran out of time (the worker is then killed)."""
+        deadline_ms = int((time.time() + timeout) * 1000)
+        request = json.dumps({"request_id": request_id, "event": event, "deadline_ms": deadline_ms})
+        try:
+            os.write(self._request_write, request.encode() + b"\n")
+        except BrokenPipeError:
+            raise WorkerCrashedError(self._exit_message()) from None
+        line = self._responses.readline(timeout)
+        if line is None:
+            self.stop()
+            return None
+        if not line:
+            raise WorkerCrashedError(self._exit_message())
+        response: dict[str, Any] = json.loads(line)
+        return response
+
+    def _exit_message(self) -> str:
+        code = self.process.wait(timeout=5)
+        return f"Runtime exited with error: exit status {code}"
+
+    @property
+    def alive(self) -> bool:
+        """Whether the process still runs."""
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """Terminate the process (kill it if it lingers) and close the pipes."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.alive:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for fd in (self._request_write, self._response_read):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+class FunctionRuntime:
+    """The workers of one function: warm ones are reused; new ones start only up to `max_workers`."""
+
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], log_dir: Path, max_workers: int) -> None:
+        self.spec = spec
+        self._env = env
+        self._log_dir = log_dir
+        self._streams = itertools.count(1)
+        self._max_workers = max_workers
+        self._idle: list[_Worker] = []
+        self._busy = 0
+        self._condition = threading.Condition()
+        self._stopped = False
+
+    def spawn_idle(self) -> _Worker:
+        """Start one worker and keep it for the next invoke (boot warms every function this way)."""
+        worker = self._new_worker()
+        with self._condition:
+            self._idle.append(worker)
+        return worker
+
+    def _new_worker(self) -> _Worker:
+        # One log stream per execution environment, as in CloudWatch: concurrent invokes never interleave.
+        return _Worker(self.spec, self._env, self._log_dir, f"{datetime.now(UTC):%Y-%m-%d}-{next(self._streams)}")
+
+    def acquire(self) -> _Worker:
+        """A ready worker for exclusive use; waits while every allowed worker is busy."""
+        with self._condition:
+            while True:
+                if self._stopped:
+                    raise WorkerCrashedError("the local stack is stopping")
+                while self._idle and not self._idle[-1].alive:
+                    self._idle.pop().stop()
+                if self._idle:
+                    worker = self._idle.pop()
+                    break
+                if self._busy < self._max_workers:
+                    worker = self._new_worker()
+                    break
+                self._condition.wait()
+            self._busy += 1
+        try:
+            worker.wait_ready()
+        except WorkerCrashedError:
+            self.release(worker)
+            raise
+        return worker
+
+    def release(self, worker: _Worker) -> None:
+        """Give the worker back (a dead one is dropped; the next invoke starts a fresh one)."""
+        with self._condition:
+            self._busy -= 1
+            if worker.alive and not self._stopped:
+                self._idle.append(worker)
+            else:
+                worker.stop()
+            self._condition.notify()
+
+    def stop(self) -> None:
+        """Stop every idle worker now; busy ones are stopped when their invoke returns."""
+        with self._condition:
+            self._stopped = True
+            idle, self._idle = self._idle, []
+            self._condition.notify_all()
+        for worker in idle:
+            worker.stop()
+
+
+class WorkerPool:
+    """Routes invokes by function name or ARN to its warm workers and records every one."""
+
+    def __init__(
+        self, aws_env: dict[str, str], state_dir: Path, log: InvocationLog, max_workers_per_function: int
+    ) -> None:
+        self._aws_env = aws_env
+        self._state_dir = state_dir
+        self._log = log
+        self._max_workers = max_workers_per_function
+        self._runtimes: dict[str, FunctionRuntime] = {}
+        self._warming: list[_Worker] = []
+
+    def add(self, spec: FunctionSpec) -> None:
+        """Take on a function and start its first worker now, so its cold start overlaps the rest of the boot."""
+        log_dir = function_log_dir(self._state_dir, spec.logical_id)
+        log_dir.mkdir(parents=True, exist_ok=True)
+        runtime = FunctionRuntime(spec, _worker_env(spec, self._aws_env), log_dir, self._max_workers)
+        self._runtimes[spec.name] = self._runtimes[spec.arn] = runtime
+        self._warming.append(runtime.spawn_idle())
+
+    def wait_warm(self, timeout: float = _BOOT_INIT_TIMEOUT_SECONDS) -> None:
+        """Block until every first worker has imported its handler (an import error is reported per invoke).
+
+        A worker that dies first is only logged: the function's next invoke starts a fresh one.
+        """
+        deadline = time.monotonic() + timeout
+        for worker in self._warming:
+            try:
+                worker.wait_ready(max(0.0, deadline - time.monotonic()))
+            except WorkerCrashedError as error:
+                logger.warning("a worker of %s did not start: %s", worker.function_name, error)
+        self._warming.clear()
+
+    def spec(self, name_or_arn: str) -> FunctionSpec:
+        """The function's spec."""
+        return self._runtimes[name_or_arn].spec
+
+    def knows(self, name_or_arn: str) -> bool:
+        """Whether the function is part of the local stack."""
+        return name_or_arn in self._runtimes
+
+    def invoke(self, name_or_arn: str, event: Any, source: str) -> InvokeResult:
+        """Run one invoke on a warm worker, synchronously, and record it."""
+        runtime = self._runtimes[name_or_arn]
+        request_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        response: dict[str, Any] | None
+        log_stream = None
+        try:
+            worker = runtime.acquire()
+        except WorkerCrashedError as error:
+            response = _crash(error)
+        else:
+            log_stream = worker.log_stream
+            try:
+                response = worker.invoke(event, request_id, runtime.spec.timeout)
+            except WorkerCrashedError as error:
+                response = _crash(error)
+            finally:
+                runtime.release(worker)
+        duration_ms = (time.perf_counter() - started) * 1000
+        if response is None:
+            response = _timeout(request_id, runtime.spec.timeout)
+        result = InvokeResult(response["payload"], not response["ok"], request_id, duration_ms)
+        self._record(runtime.spec, event, source, result, response, log_stream=log_stream)
+        return result
+
+    def _record(
+        self,
+        spec: FunctionSpec,
+        event: Any,
+        source: str,
+        result: InvokeResult,
+        response: dict[str, Any],
+        *,
+        log_stream: str | None,
+    ) -> None:
+        outcome = response.get("outcome") or ("error" if result.errored else "success")
+        self._log.append(
+            {
+                "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "function": spec.name,
+                "logical_id": spec.logical_id,
+                "source": source,
+                "request_id": result.request_id,
+                "duration_ms": round(result.duration_ms, 2),
+                "handler_ms": response.get("handler_ms"),
+                "outcome": outcome,
+                "error_type": result.error_type,
+                "log_stream": log_stream,
+                "event": event,
+                "response": result.payload,
+            }
+        )
+
+    def stop(self) -> None:
+        """Stop every worker of every function."""
+        for runtime in {id(r): r for r in self._runtimes.values()}.values():
+            runtime.stop()
+
+
+def _crash(error: WorkerCrashedError) -> dict[str, Any]:
+    payload = {"errorType": "Runtime.ExitError", "errorMessage": str(error)}
+    return {"ok": False, "payload": payload, "outcome": "crash"}
+
+
+def _timeout(request_id: str, seconds: int) -> dict[str, Any]:
+    message = f"RequestId: {request_id} Error: Task timed out after {seconds:.2f} seconds"
+    return {"ok": False, "payload": {"errorType": "Sandbox.Timedout", "errorMessage": message}, "outcome": "timeout"}
+
+
+def _worker_env(spec: FunctionSpec, aws_env: dict[str, str]) -> dict[str, str]:
+    """The function's environment plus what the Lambda runtime sets; nothing leaks in from `local up`'s own."""
+    python_path = os.pathsep.join(str(path) for path in (spec.code_dir, *spec.layer_dirs))
+    return {
+        **spec.environment,
+        **aws_env,
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONPATH": python_path,
+        "_HANDLER": spec.handler,
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_size),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "LOCAL_FUNCTION_ARN": spec.arn,
+    }
