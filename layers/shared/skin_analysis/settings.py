@@ -92,6 +92,8 @@ class SubmitterSettings(_AnalysesTable, _Provider, _RateLimit):
     webhook_grace_seconds: int = Field(default=20, ge=1)
     presigned_url_ttl_seconds: int = Field(default=900, ge=60)
     create_permit_max_wait_seconds: float = Field(default=60.0, gt=0)
+    # A submit marker younger than this may belong to an attempt still running (the function's timeout).
+    submit_attempt_seconds: int = Field(default=180, gt=0)
 
 
 class CheckStatusSettings(_AnalysesTable, _Provider, _RateLimit):

@@ -82,14 +82,15 @@ def transition(analysis_id: str, target: AnalysisStatus, attributes: Mapping[str
     except UpdateError as exc:
         if not _lost_condition(exc):
             raise
-        current = _current_status(analysis_id)
+        current = current_status(analysis_id)
         if current is None:
             raise AnalysisNotFound(analysis_id) from exc
         raise IllegalTransition(analysis_id, current, target) from exc
     return item
 
 
-def _current_status(analysis_id: str) -> AnalysisStatus | None:
+def current_status(analysis_id: str) -> AnalysisStatus | None:
+    """The item's status, read with strong consistency; None when there is no such analysis."""
     try:
         return Analysis.get(analysis_id, consistent_read=True, attributes_to_get=["status"]).status
     except Analysis.DoesNotExist:
