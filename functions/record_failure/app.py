@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 
 from skin_analysis.events import EventPublisher
 from skin_analysis.failures import fail_analysis
@@ -43,8 +43,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, s
         },
     )
     if outcome.recorded:
-        with single_metric(name="AnalysesFailed", unit=MetricUnit.Count, value=1) as failed:
-            failed.add_dimension(name="error_code", value=outcome.reason.code)
+        metrics.add_dimension(name="error_code", value=outcome.reason.code)
+        metrics.add_metric(name="AnalysesFailed", unit=MetricUnit.Count, value=1)
     else:
         metrics.add_metric(name="DuplicateFailures", unit=MetricUnit.Count, value=1)
     return {"status": outcome.status.value}

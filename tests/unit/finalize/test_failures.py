@@ -39,6 +39,7 @@ from skin_analysis.provider import (
 )
 from skin_analysis.ratelimit import RateBudgetExhausted, RateLimitStoreUnavailable
 from skin_analysis_local.template import PROJECT_ROOT
+from tests.unit.finalize.payloads import lambda_error
 
 ANALYSIS_ID = "9f2a6c1e0b7d4e3f8a5b6c7d8e9f0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f"
 TASK_ID = "SaGaqpDgKwFrVBgMpQMA3HY0LeqdT9_13W5TOD8_u_GPi6NqQ3dhlmN-6ntFwhzT"
@@ -51,20 +52,6 @@ RUNNING = {
     "failed": False,
     "deadline_passed": False,
 }
-
-
-def lambda_error(exc: BaseException) -> dict[str, str]:
-    """`$.error` after a Catch of a Lambda function error: the Python runtime's error document as the Cause."""
-    cause = {
-        "errorMessage": str(exc),
-        "errorType": type(exc).__name__,
-        "requestId": "c5a1e3f0-7d2b-4a5e-9b8c-2f1d0e3a4b5c",
-        "stackTrace": [
-            '  File "/var/task/app.py", line 41, in lambda_handler\n    return finalize(event)\n',
-            '  File "/opt/python/skin_analysis/provider/client.py", line 260, in _send\n    raise error\n',
-        ],
-    }
-    return {"Error": type(exc).__name__, "Cause": json.dumps(cause)}
 
 
 def after_check_status(error: dict[str, str]) -> dict[str, Any]:
