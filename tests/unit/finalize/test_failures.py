@@ -290,10 +290,21 @@ def test_a_long_message_is_clipped() -> None:
     assert reason.message.endswith("…")
 
 
-@pytest.mark.parametrize(
-    ("path", "code"),
-    [("caught-error.json", ErrorCode.INSUFFICIENT_CREDIT), ("engine-rejected.json", "error_src_face_too_small")],
-)
-def test_the_sample_events_are_explained(path: str, code: str) -> None:
-    event = json.loads((PROJECT_ROOT / "events" / "record_failure" / path).read_text())
+SAMPLE_CODES: dict[str, str] = {
+    "caught-error.json": ErrorCode.INSUFFICIENT_CREDIT,
+    "engine-rejected.json": "error_src_face_too_small",
+    "deadline-passed.json": ErrorCode.TIMEOUT,
+    "submission-timeout.json": ErrorCode.TIMEOUT,
+    "finalize-task-expired.json": ErrorCode.TASK_EXPIRED,
+}
+SAMPLES_DIR = PROJECT_ROOT / "events" / "record_failure"
+
+
+def test_every_record_failure_sample_has_an_expected_code() -> None:
+    assert {path.name for path in SAMPLES_DIR.glob("*.json")} == set(SAMPLE_CODES)
+
+
+@pytest.mark.parametrize(("name", "code"), sorted(SAMPLE_CODES.items()))
+def test_the_sample_events_are_explained(name: str, code: str) -> None:
+    event = json.loads((SAMPLES_DIR / name).read_text())
     assert failure_reason(event["state"]).code == code
