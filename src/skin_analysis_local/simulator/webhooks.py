@@ -2,7 +2,7 @@
 
 On every terminal transition of any task (every key: webhooks are account-wide) each registered endpoint gets
 a POST of the minified thin body `{"created_at":…,"data":{"task_id":…,"task_status":…}}` with `webhook-id`
-(`msg_<task_id>:<created_at>`, the same on every retry and copy), `webhook-timestamp` (simulated send time)
+(`msg_<task_id>:<created_at>`, the same on every retry and copy), `webhook-timestamp` (wall-clock send time)
 and `webhook-signature` (recomputed per attempt, with the secrets registered at that moment).
 
 Deliveries never block the API: the task listener only records and schedules; a scheduler thread hands due
@@ -148,6 +148,8 @@ class WebhookSender:
     def _hold(self, deliveries: list[_Delivery], reorder: ReorderedWebhooks, *, last: bool) -> None:
         """Keep a reordered notification back until its batch is complete (or `max_hold` passes)."""
         with self._wakeup:
+            if self._held and self._held[0][0].generation != deliveries[0].generation:
+                self._held, self._held_batch = [], self._held_batch + 1  # left over from before a reset
             if not self._held:
                 self._schedule(reorder.max_hold, partial(self._release, self._held_batch))
             self._held.append(deliveries)
@@ -201,7 +203,9 @@ class WebhookSender:
                 return
             config = state.config
             secrets_ = [state.webhooks.secret, *state.webhooks.extra_secrets]
-            timestamp = int(state.clock.now() + delivery.plan.skew)
+            # Wall-clock send time: receivers compare it with their own clock, so advancing the simulated
+            # clock (URL expiry, windows) must not make every later webhook "too new"; skew faults do that.
+            timestamp = int(time.time() + delivery.plan.skew)
         note = delivery.note
         headers = {
             "Content-Type": "application/json",

@@ -291,3 +291,19 @@ def test_reset_restores_the_startup_endpoints_and_secret(
     control.set_webhooks(urls=[], secret=PADDED_SECRET)
     control.reset()
     assert control.webhooks() == startup
+
+
+def test_advancing_the_simulated_clock_keeps_webhooks_verifiable(
+    sim: Simulator, control: SimulatorControl, client: PerfectCorpClient, receiver: Receiver
+) -> None:
+    # Given a task that runs an hour of simulated time
+    control.configure(delay=3600, delay_jitter=0)
+    task_id = submit(client)
+    # When the simulated clock jumps past it
+    control.advance_clock(3601)
+    (received,) = receiver.wait_for(1)
+    # Then created_at is the simulated completion, yet the receiver's 5-minute tolerance still accepts it
+    payload = verify([control.webhooks()["secret"]], received)
+    assert isinstance(payload, dict)
+    assert payload["data"]["task_id"] == task_id
+    assert payload["created_at"] >= time.time() + 3500
