@@ -6,27 +6,36 @@ from typing import TYPE_CHECKING
 
 from skin_analysis.errors import describe_error
 from skin_analysis.events import AnalysisFailed, ErrorDetail, SourceObject
-from skin_analysis.models import AnalysisStatus, IllegalTransition, transition, utc_now
+from skin_analysis.models import Analysis, AnalysisStatus, IllegalTransition, transition, utc_now
+from skin_analysis.models.announcement import mark_announced, owes_announcement
 
 if TYPE_CHECKING:
     from skin_analysis.events import EventPublisher
-    from skin_analysis.models import Analysis
 
 
 def record_failure(analysis_id: str, code: str, message: str, publisher: EventPublisher) -> Analysis | None:
     """Move the analysis to FAILED with `code` and publish `Skin Analysis Failed`.
 
     Returns the failed item, or None when the analysis had already ended (a duplicate: nothing is changed and
-    nothing is published, so every failure is announced once).
+    nothing is published again, unless an earlier try failed to publish its Failed event).
     """
     try:
         item = transition(analysis_id, AnalysisStatus.FAILED, {"error_code": code, "error_message": message})
     except IllegalTransition as exc:
-        if exc.current.terminal:
-            return None
-        raise
-    publisher.publish([failed_event(item)])
+        if not exc.current.terminal:
+            raise
+        current = Analysis.get(analysis_id, consistent_read=True)
+        if current.status is AnalysisStatus.FAILED and owes_announcement(current):
+            announce_failure(current, publisher)
+        return None
+    announce_failure(item, publisher)
     return item
+
+
+def announce_failure(item: Analysis, publisher: EventPublisher) -> None:
+    """Publish the Failed event of a FAILED item and record that it went out."""
+    publisher.publish([failed_event(item)])
+    mark_announced(item.analysis_id)
 
 
 def failed_event(item: Analysis) -> AnalysisFailed:
@@ -35,7 +44,7 @@ def failed_event(item: Analysis) -> AnalysisFailed:
     return AnalysisFailed(
         analysis_id=item.analysis_id,
         partner_id=item.partner_id,
-        source=_source_of(item),
+        source=source_of(item),
         quality=item.quality,
         dst_actions=list(item.dst_actions or []),
         occurred_at=item.updated_at or utc_now(),
@@ -45,7 +54,8 @@ def failed_event(item: Analysis) -> AnalysisFailed:
     )
 
 
-def _source_of(item: Analysis) -> SourceObject | None:
+def source_of(item: Analysis) -> SourceObject | None:
+    """The uploaded object an analysis came from, when it has one."""
     if item.source_bucket is None or item.source_key is None:
         return None
     return SourceObject(bucket=item.source_bucket, key=item.source_key, version=item.source_version)

@@ -276,3 +276,25 @@ def test_result_urls_expired_before_the_copy_raise_result_unavailable(
     assert finalize_stack.events(submitted.analysis_id) == []
     finalize_stack.run_record_failure(submitted.analysis_id, {"error": lambda_error(raised.value)})
     assert finalize_stack.item(submitted.analysis_id).error_code == ErrorCode.PROVIDER_UNAVAILABLE
+
+
+def test_a_completed_event_refused_by_eventbridge_is_published_by_the_retry(finalize_stack: FinalizeStack) -> None:
+    # Given a finalize whose publish fails after the result was stored (a bus that does not exist)
+    submitted = finalize_stack.submitted("sd", ("wrinkle",))
+    handler_use_case = finalize_stack.finalize.finalize_analysis
+    healthy = handler_use_case._publisher
+    handler_use_case._publisher = EventPublisher("no-such-bus", max_attempts=1)
+    try:
+        with pytest.raises(Exception):  # noqa: B017, PT011 - whatever moto raises for a missing bus
+            finalize_stack.run_finalize(submitted.analysis_id, submitted.task_id)
+    finally:
+        handler_use_case._publisher = healthy
+    stored = finalize_stack.item(submitted.analysis_id)
+    assert stored.status is AnalysisStatus.SUCCEEDED
+    assert stored.announced_at is None
+    # When the state machine retries Finalize Analysis
+    assert finalize_stack.run_finalize(submitted.analysis_id, submitted.task_id) == {"status": "SUCCEEDED"}
+    # Then the owed event goes out once, and a further retry publishes nothing
+    assert finalize_stack.item(submitted.analysis_id).announced_at is not None
+    finalize_stack.run_finalize(submitted.analysis_id, submitted.task_id)
+    assert len(finalize_stack.events(submitted.analysis_id, COMPLETED)) == 1

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from skin_analysis.errors import ErrorCode, describe_error
-from skin_analysis.events import AnalysisFailed
+from skin_analysis.events import AnalysisFailed, EventPublisher
 from skin_analysis.models import Analysis, AnalysisStatus, create_analysis, transition
 from skin_analysis.provider import (
     AnalysisRejected,
@@ -177,3 +177,21 @@ def test_a_failure_after_success_leaves_the_analysis_succeeded(finalize_stack: F
     assert answer == {"status": "SUCCEEDED"}
     assert finalize_stack.item(submitted.analysis_id).status is AnalysisStatus.SUCCEEDED
     assert finalize_stack.events(submitted.analysis_id, FAILED) == []
+
+
+def test_a_failed_event_refused_by_eventbridge_is_published_by_the_retry(
+    finalize_stack: FinalizeStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a Record Failure whose publish fails after the item was moved to FAILED
+    analysis_id = new_item(finalize_stack, AnalysisStatus.RUNNING)
+    state = {"limits": LIMITS, "progress": {"task_id": TASK_ID}, "error": lambda_error(TaskExpired("gone"))}
+    module = finalize_stack.record_failure
+    monkeypatch.setattr(module, "publisher", EventPublisher("no-such-bus", max_attempts=1))
+    with pytest.raises(Exception):  # noqa: B017, PT011 - whatever moto raises for a missing bus
+        finalize_stack.run_record_failure(analysis_id, state)
+    monkeypatch.undo()
+    assert finalize_stack.item(analysis_id).status is AnalysisStatus.FAILED
+    # When the state machine retries it, then the owed event goes out once, and a further retry adds nothing
+    finalize_stack.run_record_failure(analysis_id, state)
+    finalize_stack.run_record_failure(analysis_id, state)
+    assert one_failed_event(finalize_stack, analysis_id).error.code == ErrorCode.TASK_EXPIRED

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from skin_analysis.events import AnalysisCompleted, ResultLocation
 from skin_analysis.models import utc_now
-from skin_analysis.record_failure import _source_of as source_of
+from skin_analysis.record_failure import source_of
 
 if TYPE_CHECKING:
     from skin_analysis.models import Analysis

@@ -3,7 +3,8 @@
 The result is read with one counted GET, every mask is copied into the results bucket (the provider's URLs
 expire after 2 h), then one conditional update writes the scores and moves the item to SUCCEEDED, and only the
 caller that made that move publishes `Skin Analysis Completed`. An analysis that has already ended (a duplicate
-finalize, or a failure recorded first) is left as it is: nothing is read, written or published.
+finalize, or a failure recorded first) is left as it is, except that a Completed event an earlier try could not
+publish is published now (`announced_at` tells).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from skin_analysis.errors import SkinAnalysisError
 from skin_analysis.finalize.completed_event import completed_event
 from skin_analysis.finalize.result import fetch_result
 from skin_analysis.models import Analysis, AnalysisNotFound, AnalysisStatus, IllegalTransition, transition
+from skin_analysis.models.announcement import mark_announced, owes_announcement
 
 if TYPE_CHECKING:
     from skin_analysis.events import EventPublisher
@@ -66,6 +68,9 @@ class FinalizeAnalysis:
         """Finalize `analysis_id` from provider task `task_id` (default: the item's own `task_id`)."""
         item = _read(analysis_id)
         if item.status.terminal:
+            if item.status is AnalysisStatus.SUCCEEDED and owes_announcement(item):
+                # An earlier try stored the result but its event was refused: publish it now.
+                self._announce(item)
             return FinalizeOutcome(analysis_id, item.status, finalized=False, mask_keys={})
         task_id = task_id or item.task_id
         if not task_id:
@@ -79,8 +84,12 @@ class FinalizeAnalysis:
                 # Another finalize, or a failure, got there between our read and our write.
                 return FinalizeOutcome(analysis_id, exc.current, finalized=False, mask_keys={})
             raise
-        self._publisher.publish([completed_event(succeeded, table=self._table, bucket=self._bucket)])
+        self._announce(succeeded)
         return FinalizeOutcome(analysis_id, AnalysisStatus.SUCCEEDED, True, mask_keys, result.missing)
+
+    def _announce(self, item: Analysis) -> None:
+        self._publisher.publish([completed_event(item, table=self._table, bucket=self._bucket)])
+        mark_announced(item.analysis_id)
 
 
 def _read(analysis_id: str) -> Analysis:

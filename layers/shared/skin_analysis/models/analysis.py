@@ -78,6 +78,8 @@ class Analysis(Model):
     # Written by the state machine and the webhook with the low-level API; declared so reads see them.
     task_token = UnicodeAttribute(null=True)
     webhook_at = UTCDateTimeAttribute(null=True)
+    # When the terminal event (Completed or Failed) was accepted by EventBridge; unset means still owed.
+    announced_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default_for_new=utc_now)
     updated_at = UTCDateTimeAttribute(default=utc_now)
     expires_at = TTLAttribute(null=True)
