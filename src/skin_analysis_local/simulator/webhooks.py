@@ -217,9 +217,11 @@ class WebhookSender:
         status: int | None = None
         error: str | None = None
         try:
-            with requests.post(
-                record.url, data=body, headers=headers, timeout=config.webhook_timeout, allow_redirects=False
-            ) as response:
+            with requests.Session() as session:
+                session.trust_env = False  # no proxy from the environment between us and a loopback receiver
+                response = session.post(
+                    record.url, data=body, headers=headers, timeout=config.webhook_timeout, allow_redirects=False
+                )
                 status = response.status_code
         except requests.Timeout:
             error = "timeout"
