@@ -153,8 +153,9 @@ class WebhookSender:
             if not self._held:
                 self._schedule(reorder.max_hold, partial(self._release, self._held_batch))
             self._held.append(deliveries)
+            batch = self._held_batch
         if last:
-            self._release(self._held_batch)
+            self._release(batch)
 
     def _release(self, batch: int) -> None:
         """Send the held notifications newest first, `_REORDER_GAP` apart."""
