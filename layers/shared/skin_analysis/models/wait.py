@@ -2,12 +2,31 @@
 
 The state machine stores its task token with `attribute_not_exists(webhook_at)`; the webhook sets `webhook_at`
 and takes the stored token. Whichever happens second completes the wait at once.
+
+A webhook can also beat the create's answer, before the task index knows its task id. The webhook then leaves
+an early-webhook marker next to the index entries, and the submitter, right after storing the index, claims
+it and sets `webhook_at` before the wait starts: the wait's condition fails and the analysis is checked at
+once. Each side writes first and reads the other's write second, so at least one of them sees the other.
 """
 
 from __future__ import annotations
 
-from skin_analysis.models.analysis import Analysis
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, UpdateError
+from pynamodb.models import Model
+
+from skin_analysis.models.analysis import Analysis, utc_now
 from skin_analysis.models.status import AnalysisStatus
+from skin_analysis.models.task_index import TaskIndexEntry
+
+#: Statuses in which an execution may be waiting for the provider (a task id exists, no result yet).
+WAITING_STATUSES = (AnalysisStatus.SUBMITTED, AnalysisStatus.RUNNING)
+#: How long an unclaimed early-webhook marker is kept (it only matters for the seconds around a create).
+EARLY_WEBHOOK_TTL = timedelta(days=1)
+_EARLY_PREFIX = "early#"
 
 
 def rearm_webhook_wait(analysis_id: str) -> Analysis:
@@ -15,6 +34,72 @@ def rearm_webhook_wait(analysis_id: str) -> Analysis:
     item = Analysis(analysis_id)
     item.update(
         actions=[Analysis.webhook_at.remove(), Analysis.task_token.remove()],
-        condition=Analysis.status.is_in(AnalysisStatus.SUBMITTED, AnalysisStatus.RUNNING),
+        condition=Analysis.status.is_in(*WAITING_STATUSES),
     )
     return item
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSeen:
+    """What the webhook's write found on a waiting analysis."""
+
+    analysis_id: str
+    task_token: str | None
+
+    @property
+    def wait_started(self) -> bool:
+        """True when the wait stored its token first: the webhook must complete it."""
+        return self.task_token is not None
+
+
+def record_webhook(analysis_id: str) -> WebhookSeen | None:
+    """Set `webhook_at` on a waiting analysis and return the token its wait stored, if any.
+
+    None when the analysis is finished or gone: there is nothing to wake. A wait that has not stored its token
+    yet will find `webhook_at` and go straight to Check Status.
+    """
+    item = Analysis(analysis_id)
+    try:
+        item.update(
+            actions=[Analysis.webhook_at.set(utc_now())],
+            condition=Analysis.status.is_in(*WAITING_STATUSES),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return None
+    return WebhookSeen(analysis_id, item.task_token)
+
+
+class EarlyWebhook(Model):
+    """A verified webhook for a task id the index did not know yet, kept in the task index table."""
+
+    class Meta(TaskIndexEntry.Meta):
+        """The task index table itself: its name is inherited, so bind_tables binds both; keys `early#<id>`."""
+
+    task_id = UnicodeAttribute(hash_key=True)
+    webhook_id = UnicodeAttribute()
+    seen_at = UTCDateTimeAttribute(default_for_new=utc_now)
+    expires_at = TTLAttribute(null=True)
+
+
+def remember_early_webhook(task_id: str, webhook_id: str) -> None:
+    """Leave a marker for the submitter: this task's webhook came before its task id was recorded."""
+    marker = EarlyWebhook(_EARLY_PREFIX + task_id, webhook_id=webhook_id)
+    marker.expires_at = utc_now() + EARLY_WEBHOOK_TTL
+    marker.save()
+
+
+def claim_early_webhook(task_id: str, analysis_id: str) -> bool:
+    """After the task index is stored: apply a webhook that came first (sets `webhook_at`); True if there was one.
+
+    Call it before answering Queue For Submission, so the wait that follows finds `webhook_at` and checks at once.
+    """
+    try:
+        EarlyWebhook(_EARLY_PREFIX + task_id).delete(condition=EarlyWebhook.task_id.exists())
+    except DeleteError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        return False
+    record_webhook(analysis_id)
+    return True
