@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from skin_analysis_local.stack.statedir import DEFAULT_STATE_DIR
+
 if TYPE_CHECKING:
     from types import FrameType
 
@@ -23,7 +25,6 @@ local_app = typer.Typer(
 StateDir = Annotated[
     Path, typer.Option("--state-dir", help="Where local.json, the invocation records and the worker logs live.")
 ]
-_DEFAULT_STATE_DIR = Path(".skin-analysis")
 
 
 def _pairs(items: list[str], option: str) -> dict[str, str]:
@@ -43,7 +44,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 @local_app.command("up")
 def up(
     *,
-    state_dir: StateDir = _DEFAULT_STATE_DIR,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
     aws_port: Annotated[int, typer.Option(help="moto's port (the AWS endpoint); 0: any free port.")] = 4566,
     api_port: Annotated[int, typer.Option(help="The REST API's port; 0: any free port.")] = 3000,
     provider_port: Annotated[int, typer.Option(help="The provider simulator's port; 0: any free port.")] = 8089,
@@ -108,7 +109,7 @@ def logs(
     function: Annotated[
         str | None, typer.Argument(help="Logical id (IngestFunction) or function name; all functions if left out.")
     ] = None,
-    state_dir: StateDir = _DEFAULT_STATE_DIR,
+    state_dir: StateDir = DEFAULT_STATE_DIR,
     as_json: Annotated[bool, typer.Option("--json", help="One invocation record per line, as stored.")] = False,
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new invocations.")] = False,
 ) -> None:

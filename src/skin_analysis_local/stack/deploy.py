@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import re
+import time
 import zipfile
 from graphlib import TopologicalSorter
 from typing import TYPE_CHECKING, Any
@@ -117,9 +118,11 @@ class Deployer:
             if resource["Type"] in _NOT_CREATED:
                 self._resolver.record(logical_id, logical_id)
                 continue
+            started = time.perf_counter()
             props = self._resolver.resolve(resource.get("Properties", {}))
             physical_id, attributes = self._by_type[resource["Type"]](logical_id, props)
             self._resolver.record(logical_id, physical_id, **attributes)
+            logger.debug("%s (%s) in %.0f ms", logical_id, resource["Type"], (time.perf_counter() - started) * 1000)
         self.stack.physical_ids = dict(self._resolver.physical_ids)
         return self.stack
 

@@ -7,9 +7,11 @@ AWS. Also gives unnamed `StartExecution` calls a UUID name, as AWS does (moto wo
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote_plus, unquote_plus
 
 from moto.awslambda import models as lambda_models
 from moto.s3 import notifications as s3_notifications
@@ -84,7 +86,21 @@ def _s3_invoke(account_id: str, event_body: Any, fn_arn: str, region_name: str) 
     if pool is None or not pool.knows(fn_arn):
         _original_s3_invoke(account_id, event_body, fn_arn, region_name)
         return
-    _runtime["invoker"].submit(fn_arn, event_body, "s3")
+    _runtime["invoker"].submit(fn_arn, s3_event_as_aws_sends_it(event_body), "s3")
+
+
+def s3_event_as_aws_sends_it(event: dict[str, Any]) -> dict[str, Any]:
+    """moto's S3 event with each key encoded as S3 encodes it: form-encoded, but "/" left as it is.
+
+    moto encodes "/" too (`incoming%2Fa.jpg`); AWS sends `incoming/a.jpg`, and "a b.jpg" as `a+b.jpg` in both.
+    A handler must `unquote_plus` the key either way.
+    """
+    fixed = copy.deepcopy(event)
+    for record in fixed.get("Records", []):
+        s3_object = record.get("s3", {}).get("object", {})
+        if "key" in s3_object:
+            s3_object["key"] = quote_plus(unquote_plus(s3_object["key"]), safe="/")
+    return fixed
 
 
 def _start_execution(

@@ -14,9 +14,9 @@ import logging
 import os
 import secrets
 import shutil
+import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
 import boto3
@@ -36,33 +36,18 @@ from skin_analysis_local.stack.pollers import QueuePoller
 from skin_analysis_local.stack.records import INVOCATIONS_FILE, LOGS_DIR, InvocationLog
 from skin_analysis_local.stack.resolve import ACCOUNT_ID
 from skin_analysis_local.stack.scheduler import Scheduler
+from skin_analysis_local.stack.statedir import DEFAULT_STATE_DIR, LOCAL_JSON, OUTPUTS_JSON, read_local_json, write_json
 from skin_analysis_local.stack.workers import WorkerPool
 from skin_analysis_local.template import PROJECT_ROOT
 
 if TYPE_CHECKING:
+    from pathlib import Path
     from types import TracebackType
 
     from skin_analysis_local.stack.specs import DeployedStack
 
 logger = logging.getLogger(__name__)
 
-LOCAL_JSON = "local.json"
-OUTPUTS_JSON = "outputs.json"
-DEFAULT_STATE_DIR = Path(".skin-analysis")
-LOCAL_JSON_KEYS = (
-    "aws_endpoint",
-    "region",
-    "uploads_bucket",
-    "results_bucket",
-    "table",
-    "event_bus",
-    "events_queue_url",
-    "api_url",
-    "webhook_url",
-    "webhook_secret",
-    "api_keys",
-    "provider_url",
-)
 _FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -108,15 +93,6 @@ def webhook_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode("ascii")
 
 
-def read_local_json(state_dir: Path) -> dict[str, Any] | None:
-    """The running stack's local.json, or None."""
-    path = state_dir / LOCAL_JSON
-    if not path.is_file():
-        return None
-    data: dict[str, Any] = json.loads(path.read_text())
-    return data
-
-
 class LocalStack:
     """The whole local stack in this process (plus one worker process per function); a context manager."""
 
@@ -140,14 +116,14 @@ class LocalStack:
         """Boot everything, write local.json and return its contents."""
         started = time.perf_counter()
         try:
-            self._boot()
+            self._boot(started)
         except BaseException:
             self.stop()
             raise
         self.boot_seconds = time.perf_counter() - started
         return self.info
 
-    def _boot(self) -> None:
+    def _boot(self, started: float) -> None:
         options = self.options
         self._prepare_state_dir()
         api = ApiServer(options.host, options.api_port)
@@ -162,6 +138,7 @@ class LocalStack:
             or "skin-analysis-local"
         )
         self._start_moto(endpoint, aws_port, region)
+        _phase("moto started")
         session = boto3.Session(region_name=region)
 
         aws_env = {
@@ -186,6 +163,7 @@ class LocalStack:
             overrides=overrides,
             on_function=pool.add,
         )
+        _phase("template deployed")
         api_url = f"http://{options.host}:{api.port}/{stack.stage}"
         outputs = {
             name: localize_url(value, stack.rest_api_id, f"http://{options.host}:{api.port}")
@@ -201,9 +179,13 @@ class LocalStack:
         simulator = Simulator(simulator_config)
         simulator.start(port=provider_port, host=options.host)
         self._on_stop("simulator", simulator.stop)
+        _phase("secrets, observer queue, partners and simulator ready")
 
         self._start_runtime(session, stack, pool, api, region)
-        pool.wait_warm()
+        _phase("triggers and API serving")
+        # Ready now: each function's first worker has been importing its handler since the function was created;
+        # an invoke that comes before it is done waits for it, like a Lambda cold start.
+        threading.Thread(target=self._report_warm, args=(pool, started), name="warm-up", daemon=True).start()
         self.info = {
             "aws_endpoint": endpoint,
             "region": region,
@@ -218,10 +200,14 @@ class LocalStack:
             "api_keys": api_keys,
             "provider_url": provider_url,
         }
-        _write_json(self.state_dir / OUTPUTS_JSON, outputs)
+        write_json(self.state_dir / OUTPUTS_JSON, outputs)
         self._on_stop("outputs.json", lambda: (self.state_dir / OUTPUTS_JSON).unlink(missing_ok=True))
-        _write_json(self.state_dir / LOCAL_JSON, self.info)
+        write_json(self.state_dir / LOCAL_JSON, self.info)
         self._on_stop("local.json", lambda: (self.state_dir / LOCAL_JSON).unlink(missing_ok=True))
+
+    def _report_warm(self, pool: WorkerPool, started: float) -> None:
+        pool.wait_warm()
+        logger.info("every function warm %.1f s after the start", time.perf_counter() - started)
 
     def _prepare_state_dir(self) -> None:
         """Refuse to start over a live stack; clear the last run's records and logs (moto forgets everything)."""
@@ -310,10 +296,16 @@ class LocalStack:
         """Stop everything started so far, newest first; local.json goes first so nobody uses a dying stack."""
         while self._stoppers:
             what, stop = self._stoppers.pop()
+            started = time.perf_counter()
             try:
                 stop()
             except Exception:
                 logger.exception("stopping %s failed", what)
+            logger.debug("stopped %s in %.0f ms", what, (time.perf_counter() - started) * 1000)
+
+
+def _phase(what: str) -> None:
+    logger.debug("%s at %.2f s of CPU time", what, time.process_time())
 
 
 def _deliver_scheduled(target_arn: str, event: dict[str, Any]) -> None:
@@ -326,10 +318,3 @@ def _answers(url: str) -> bool:
     except requests.RequestException:
         return False
     return True
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write atomically, so a reader never sees half a file."""
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n")
-    partial.replace(path)

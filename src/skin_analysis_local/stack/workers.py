@@ -103,6 +103,7 @@ class _Worker:
         self._responses = _LineReader(self._response_read)
         self.ready = False
         self._ready_lock = threading.Lock()
+        self._stop_lock = threading.Lock()
         self._closed = False
 
     def wait_ready(self, timeout: float = _INIT_TIMEOUT_SECONDS) -> None:
@@ -122,9 +123,9 @@ class _Worker:
         request = json.dumps({"request_id": request_id, "event": event, "deadline_ms": deadline_ms})
         try:
             os.write(self._request_write, request.encode() + b"\n")
-        except BrokenPipeError:
+            line = self._responses.readline(timeout)
+        except (OSError, ValueError):  # the pipe broke, or the stack closed it while stopping
             raise WorkerCrashedError(self._exit_message()) from None
-        line = self._responses.readline(timeout)
         if line is None:
             self.stop()
             return None
@@ -134,7 +135,10 @@ class _Worker:
         return response
 
     def _exit_message(self) -> str:
-        code = self.process.wait(timeout=5)
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return "Runtime exited without a response"
         return f"Runtime exited with error: exit status {code}"
 
     @property
@@ -142,11 +146,17 @@ class _Worker:
         """Whether the process still runs."""
         return self.process.poll() is None
 
+    def terminate(self) -> None:
+        """Ask the process to exit (SIGTERM) without waiting."""
+        if self.alive:
+            self.process.terminate()
+
     def stop(self) -> None:
-        """Terminate the process (kill it if it lingers) and close the pipes."""
-        if self._closed:
-            return
-        self._closed = True
+        """Terminate the process (kill it if it lingers) and close the pipes; safe from several threads."""
+        with self._stop_lock:
+            if self._closed:
+                return
+            self._closed = True
         if self.alive:
             self.process.terminate()
             try:
@@ -169,20 +179,24 @@ class FunctionRuntime:
         self._streams = itertools.count(1)
         self._max_workers = max_workers
         self._idle: list[_Worker] = []
+        self._workers: set[_Worker] = set()
         self._busy = 0
         self._condition = threading.Condition()
         self._stopped = False
 
     def spawn_idle(self) -> _Worker:
         """Start one worker and keep it for the next invoke (boot warms every function this way)."""
-        worker = self._new_worker()
         with self._condition:
+            worker = self._new_worker()
             self._idle.append(worker)
         return worker
 
     def _new_worker(self) -> _Worker:
         # One log stream per execution environment, as in CloudWatch: concurrent invokes never interleave.
-        return _Worker(self.spec, self._env, self._log_dir, f"{datetime.now(UTC):%Y-%m-%d}-{next(self._streams)}")
+        stream = f"{datetime.now(UTC):%Y-%m-%d}-{next(self._streams)}"
+        worker = _Worker(self.spec, self._env, self._log_dir, stream)
+        self._workers.add(worker)
+        return worker
 
     def acquire(self) -> _Worker:
         """A ready worker for exclusive use; waits while every allowed worker is busy."""
@@ -191,7 +205,9 @@ class FunctionRuntime:
                 if self._stopped:
                     raise WorkerCrashedError("the local stack is stopping")
                 while self._idle and not self._idle[-1].alive:
-                    self._idle.pop().stop()
+                    dead = self._idle.pop()
+                    self._workers.discard(dead)
+                    dead.stop()
                 if self._idle:
                     worker = self._idle.pop()
                     break
@@ -214,17 +230,20 @@ class FunctionRuntime:
             if worker.alive and not self._stopped:
                 self._idle.append(worker)
             else:
+                self._workers.discard(worker)
                 worker.stop()
             self._condition.notify()
 
-    def stop(self) -> None:
-        """Stop every idle worker now; busy ones are stopped when their invoke returns."""
+    def shut_down(self) -> list[_Worker]:
+        """Refuse new invokes, send every worker (busy ones too) SIGTERM and return them to be reaped."""
         with self._condition:
             self._stopped = True
-            idle, self._idle = self._idle, []
+            self._idle = []
+            workers, self._workers = list(self._workers), set()
             self._condition.notify_all()
-        for worker in idle:
-            worker.stop()
+        for worker in workers:
+            worker.terminate()
+        return workers
 
 
 class WorkerPool:
@@ -239,6 +258,7 @@ class WorkerPool:
         self._max_workers = max_workers_per_function
         self._runtimes: dict[str, FunctionRuntime] = {}
         self._warming: list[_Worker] = []
+        self._stopping = False
 
     def add(self, spec: FunctionSpec) -> None:
         """Take on a function and start its first worker now, so its cold start overlaps the rest of the boot."""
@@ -258,7 +278,8 @@ class WorkerPool:
             try:
                 worker.wait_ready(max(0.0, deadline - time.monotonic()))
             except WorkerCrashedError as error:
-                logger.warning("a worker of %s did not start: %s", worker.function_name, error)
+                if not self._stopping:
+                    logger.warning("a worker of %s did not start: %s", worker.function_name, error)
         self._warming.clear()
 
     def spec(self, name_or_arn: str) -> FunctionSpec:
@@ -324,9 +345,12 @@ class WorkerPool:
         )
 
     def stop(self) -> None:
-        """Stop every worker of every function."""
-        for runtime in {id(r): r for r in self._runtimes.values()}.values():
-            runtime.stop()
+        """Stop every worker of every function: all are signalled first, then each is reaped."""
+        self._stopping = True
+        runtimes = {id(runtime): runtime for runtime in self._runtimes.values()}.values()
+        workers = [worker for runtime in runtimes for worker in runtime.shut_down()]
+        for worker in workers:
+            worker.stop()
 
 
 def _crash(error: WorkerCrashedError) -> dict[str, Any]:

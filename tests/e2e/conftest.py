@@ -1,0 +1,53 @@
+"""End-to-end tier: `skin-analysis local up` once per session, in a temp state dir, on free ports.
+
+`local_stack` is local.json's contents plus `state_dir`; tests reach AWS through `aws_endpoint` (moto), the
+partner API through `api_url` and the simulator through `provider_url`, exactly as a developer would.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+
+from tests.e2e.stack import RunningStack, start_local_stack
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+
+@pytest.fixture(scope="session")
+def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The `local up` process of the session, with how long it took to write local.json."""
+    stack = start_local_stack(tmp_path_factory.mktemp("local-stack"))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def local_stack(running_stack: RunningStack) -> dict[str, Any]:
+    """local.json of the session's stack, plus `state_dir` (a Path) for its invocation records and logs."""
+    return {**running_stack.info, "state_dir": running_stack.state_dir}
+
+
+@pytest.fixture(scope="session")
+def stack_outputs(running_stack: RunningStack) -> dict[str, str]:
+    """The template's Outputs as the local stack resolved them (state machine ARN, queue URLs, ...)."""
+    return running_stack.outputs
+
+
+@pytest.fixture(scope="session")
+def aws(local_stack: dict[str, Any]) -> boto3.Session:
+    """A boto3 session for the stack's moto; pass `endpoint_url=local_stack["aws_endpoint"]` to its clients."""
+    return boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=local_stack["region"])
+
+
+@pytest.fixture(scope="session")
+def state_dir(local_stack: dict[str, Any]) -> Path:
+    """The stack's state dir."""
+    path: Path = local_stack["state_dir"]
+    return path
