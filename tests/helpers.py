@@ -1,13 +1,18 @@
-"""Helpers shared by every tier: waiting on an SLA and finding free ports."""
+"""Helpers shared by every tier: waiting on an SLA, free ports, and loading a function as Lambda would."""
 
 from __future__ import annotations
 
+import importlib.util
 import socket
 import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import ModuleType
 
 T = TypeVar("T")
 
@@ -33,3 +38,27 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LambdaContextStandIn:
+    """The attributes Powertools reads from the Lambda context object."""
+
+    function_name: str = "function"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:function"
+    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+def load_function(name: str) -> ModuleType:
+    """Import `functions/<name>/app.py` as a fresh module, as Lambda does at a cold start.
+
+    The caller sets the function's environment first; the module reads its settings while importing.
+    """
+    path = Path(__file__).resolve().parents[1] / "functions" / name / "app.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_app_{uuid.uuid4().hex[:8]}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

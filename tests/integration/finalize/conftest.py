@@ -23,9 +23,8 @@ from skin_analysis.ratelimit import DynamoDBRateLimiter, RateLimitConfig, key_id
 from skin_analysis.settings import load_settings
 from skin_analysis_local.simulator import Simulator, SimulatorConfig, SimulatorControl
 from skin_analysis_local.tables import create_table_from_template
-from skin_analysis_local.template import PROJECT_ROOT, load_template
-from tests.helpers import wait_until
-from tests.integration.ingest.conftest import LambdaContextStandIn, _load_handler
+from skin_analysis_local.template import load_template
+from tests.helpers import LambdaContextStandIn, load_function, wait_until
 from tests.integration.provider.conftest import jpeg
 
 if TYPE_CHECKING:
@@ -212,10 +211,9 @@ def finalize_stack(boto_session: boto3.Session, simulator: Simulator) -> Iterato
         for name, value in environment.items():
             patch.setenv(name, value)
         load_settings.cache_clear()
-        functions = PROJECT_ROOT / "functions"
         yield FinalizeStack(
-            finalize=_load_handler(functions / "finalize" / "app.py"),
-            record_failure=_load_handler(functions / "record_failure" / "app.py"),
+            finalize=load_function("finalize"),
+            record_failure=load_function("record_failure"),
             sim=simulator,
             provider=provider,
             analyses_table=analyses,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from dataclasses import dataclass
@@ -14,11 +13,11 @@ import pytest
 from skin_analysis.events import EVENT_SOURCE
 from skin_analysis.settings import load_settings
 from skin_analysis_local.tables import create_table_from_template
-from skin_analysis_local.template import PROJECT_ROOT, load_template
+from skin_analysis_local.template import load_template
+from tests.helpers import LambdaContextStandIn, load_function
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
     from types import ModuleType
 
     import boto3
@@ -28,16 +27,6 @@ if TYPE_CHECKING:
 
 # A stand-in for the analysis machine: ingest only needs executions to be startable by name.
 _IDLE_MACHINE = {"StartAt": "Accepted", "States": {"Accepted": {"Type": "Pass", "End": True}}}
-
-
-@dataclass(frozen=True)
-class LambdaContextStandIn:
-    """The attributes Powertools reads from the Lambda context object."""
-
-    function_name: str = "ingest"
-    memory_limit_in_mb: int = 2048
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ingest"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
 
 @dataclass(frozen=True)
@@ -72,7 +61,7 @@ class IngestStack:
 
     def ingest(self, key: str) -> None:
         """Deliver the notification for `key` to the handler, as S3 would."""
-        self.handler.lambda_handler(self.s3_event(key), LambdaContextStandIn())
+        self.handler.lambda_handler(self.s3_event(key), LambdaContextStandIn(function_name="ingest"))
 
     def executions(self) -> list[str]:
         listed = self.sfn.list_executions(stateMachineArn=self.state_machine_arn)["executions"]
@@ -123,7 +112,7 @@ def ingest_stack(boto_session: boto3.Session) -> Iterator[IngestStack]:
             patch.setenv(name, value)
         load_settings.cache_clear()
         yield IngestStack(
-            handler=_load_handler(PROJECT_ROOT / "functions" / "ingest" / "app.py"),
+            handler=load_function("ingest"),
             uploads_bucket=uploads,
             results_bucket=results,
             events_queue_url=queue_url,
@@ -133,13 +122,3 @@ def ingest_stack(boto_session: boto3.Session) -> Iterator[IngestStack]:
             sfn=sfn,
         )
     load_settings.cache_clear()
-
-
-def _load_handler(path: Path) -> ModuleType:
-    """Import a function's app.py as Lambda does at cold start (a fresh module, its own settings)."""
-    spec = importlib.util.spec_from_file_location(f"ingest_app_{uuid.uuid4().hex[:8]}", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ from skin_analysis_local.simulator import Simulator, SimulatorConfig
 from skin_analysis_local.simulator.control import SimulatorControl
 from skin_analysis_local.tables import create_table_from_template
 from skin_analysis_local.template import PROJECT_ROOT, load_template
-from tests.helpers import wait_until
+from tests.helpers import load_function, wait_until
 from tests.unit.imaging.corpus import encode, photo
 
 if TYPE_CHECKING:
@@ -45,16 +44,6 @@ def _submission_machine(queue_url: str) -> dict[str, Any]:
     return {"StartAt": "Queue For Submission", "States": {"Queue For Submission": {**state, "End": True}}}
 
 
-@dataclass(frozen=True)
-class LambdaContextStandIn:
-    """The attributes Powertools reads from the Lambda context object."""
-
-    function_name: str = "submitter"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:submitter"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
-
-
 @dataclass
 class SubmissionStack:
     """Tables, buckets, the submission queue, a machine waiting on it, the simulator and the handlers."""
@@ -77,13 +66,7 @@ class SubmissionStack:
             for key, value in {**self.environment, **overrides}.items():
                 patch.setenv(key, value)
             load_settings.cache_clear()
-            spec = importlib.util.spec_from_file_location(
-                f"{name}_app_{uuid.uuid4().hex[:8]}", PROJECT_ROOT / "functions" / name / "app.py"
-            )
-            assert spec is not None
-            assert spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            module = load_function(name)
         load_settings.cache_clear()
         return module
 

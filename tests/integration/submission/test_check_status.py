@@ -10,7 +10,8 @@ import pytest
 
 from skin_analysis.models import Analysis, AnalysisStatus, utc_now
 from skin_analysis.provider import TaskExpired
-from tests.integration.submission.conftest import WEBHOOK_GRACE_SECONDS, LambdaContextStandIn
+from tests.helpers import LambdaContextStandIn
+from tests.integration.submission.conftest import WEBHOOK_GRACE_SECONDS
 
 if TYPE_CHECKING:
     from tests.integration.submission.conftest import SubmissionStack

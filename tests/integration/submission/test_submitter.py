@@ -6,7 +6,8 @@ import json
 from typing import TYPE_CHECKING
 
 from skin_analysis.models import Analysis, AnalysisStatus, TaskIndexEntry
-from tests.integration.submission.conftest import WEBHOOK_GRACE_SECONDS, LambdaContextStandIn
+from tests.helpers import LambdaContextStandIn
+from tests.integration.submission.conftest import WEBHOOK_GRACE_SECONDS
 
 if TYPE_CHECKING:
     from tests.integration.submission.conftest import SubmissionStack
