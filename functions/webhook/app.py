@@ -78,8 +78,11 @@ def _record(reply: WebhookReply, event: APIGatewayProxyEvent) -> None:
                 "source_ip": event.request_context.identity.source_ip,
             },
         )
-        with single_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1) as rejected:
-            rejected.add_dimension(name="reason", value=reply.rejection.reason.value)
+        metrics.add_metric(name="WebhooksRejected", unit=MetricUnit.Count, value=1)
+        with single_metric(
+            name="WebhooksRejected", unit=MetricUnit.Count, value=1, namespace=metrics.namespace
+        ) as by_reason:
+            by_reason.add_dimension(name="reason", value=reply.rejection.reason.value)
         return
     if reply.webhook is None:
         return
