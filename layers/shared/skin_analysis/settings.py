@@ -135,6 +135,10 @@ class ApiSettings(_AnalysesTable):
     download_url_ttl_seconds: int = Field(default=300, ge=60)
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     image_url_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    retention_days: int = Field(default=30, gt=0)
+    # An item still AWAITING_UPLOAD this long after its upload URL expired reads as FAILED upload_missing (an
+    # upload started just before the expiry may still be on its way through ingest).
+    upload_grace_seconds: int = Field(default=120, ge=0)
 
     @field_validator("image_url_allow_hosts", mode="before")
     @classmethod
@@ -142,6 +146,17 @@ class ApiSettings(_AnalysesTable):
         if isinstance(value, str):
             return tuple(host.strip() for host in value.split(",") if host.strip())
         return value
+
+
+class ApiErasureSettings(_Provider, _RateLimit):
+    """What the partner API's DELETE needs besides ApiSettings: the task index and the provider (task delete).
+
+    Loaded at the same cold start as ApiSettings; kept apart so the read routes never depend on provider settings.
+    """
+
+    task_index_table: str = Field(min_length=1)
+    # The API answers within API Gateway's 29 s, so a provider delete waits only briefly for a read permit.
+    provider_delete_permit_wait_seconds: float = Field(default=5.0, gt=0)
 
 
 class ReconcileSettings(_AnalysesTable):
