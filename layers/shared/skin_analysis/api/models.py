@@ -43,9 +43,8 @@ class UploadInstructions(BaseModel):
     """How to upload the photo: POST `fields` then the file (field `file`) as multipart/form-data to `url`."""
 
     url: str
-    method: Literal["POST", "PUT"] = "POST"
-    fields: dict[str, str] | None = Field(default=None, description="Form fields to send first, unchanged.")
-    headers: dict[str, str] | None = Field(default=None, description="Headers to send, unchanged (PUT only).")
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str] = Field(description="Form fields to send first, unchanged.")
     expires_at: datetime = Field(description="The form is refused after this; the analysis then fails.")
     max_bytes: int = Field(description="Largest photo S3 accepts through this form.")
 

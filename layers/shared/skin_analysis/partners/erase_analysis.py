@@ -19,7 +19,7 @@ from pynamodb.exceptions import DeleteError
 from skin_analysis.finalize import analysis_prefix
 from skin_analysis.models import TERMINAL_STATUSES, Analysis, AnalysisStatus, TaskIndexEntry
 from skin_analysis.partners.errors import AnalysisInProgress, AnalysisNotVisible, ErasureBlocked
-from skin_analysis.partners.ownership import find_analysis
+from skin_analysis.partners.ownership import find_analysis, is_analysis_id
 from skin_analysis.provider.errors import ProviderError
 from skin_analysis.ratelimit import RateBudgetExhausted
 
@@ -70,7 +70,12 @@ class ErasePartnerAnalysis:
         self._provider = provider
 
     def __call__(self, partner: PartnerIdentity, analysis_id: str) -> ErasureResult:
-        """Erase the analysis; ALREADY_GONE when there is nothing (left) to erase."""
+        """Erase the analysis; ALREADY_GONE when there is nothing (left) to erase.
+
+        An id that cannot exist, or another partner's analysis, is AnalysisNotVisible (404).
+        """
+        if not is_analysis_id(analysis_id):
+            raise AnalysisNotVisible(analysis_id)
         item = find_analysis(analysis_id)
         if item is None:
             return ErasureResult(Erasure.ALREADY_GONE)
