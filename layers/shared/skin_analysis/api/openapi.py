@@ -2,7 +2,8 @@
 
 Nothing serves it by itself, so the resolver gets a route for it. The document is generated once per execution
 environment, then tidied: Powertools lists a 422 "Validation Error" on every validated route, but this API
-answers validation errors with 400 problem details (problems.py), so those entries and their schemas go.
+answers validation errors with 400 problem details (problems.py), so those entries and their schemas go; and
+a 204 loses the body schema Powertools gives every response.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ OPENAPI_PATH: Final = "/v1/openapi.json"
 API_KEY_SCHEME: Final = "partnerApiKey"
 _POWERTOOLS_VALIDATION_SCHEMAS: Final = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 _UNPROCESSABLE: Final = "422"
+_NO_CONTENT: Final = "204"
 
 
 def configure_openapi(app: APIGatewayRestResolver) -> None:
@@ -52,6 +54,8 @@ def openapi_document(app: APIGatewayRestResolver) -> dict[str, Any]:
             responses = operation.get("responses", {})
             if _is_powertools_validation_error(responses.get(_UNPROCESSABLE)):
                 del responses[_UNPROCESSABLE]
+            # Powertools gives every response a body schema; a 204 has none.
+            responses.get(_NO_CONTENT, {}).pop("content", None)
     schemas = document.get("components", {}).get("schemas", {})
     text = json.dumps(document.get("paths", {}))
     for name in _POWERTOOLS_VALIDATION_SCHEMAS:
