@@ -30,7 +30,7 @@ from skin_analysis_local.template import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from pathlib import Path, PurePosixPath
 
     import boto3
@@ -59,13 +59,18 @@ def deploy_template(
     overrides: dict[str, str],
     on_function: Callable[[FunctionSpec], None] | None = None,
     template_path: Path = TEMPLATE_PATH,
+    secret_values: Mapping[str, str] | None = None,
 ) -> DeployedStack:
-    """Translate template.yaml with SAM, create every resource in moto and resolve the stack's Outputs."""
+    """Translate template.yaml with SAM, create every resource in moto and resolve the stack's Outputs.
+
+    `secret_values` (logical id → secret string) replace generated secrets at creation, so a function that
+    reads them while its worker warms up never sees a placeholder.
+    """
     template = load_template(template_path)
     parameters = parameter_values(template, overrides)
     cfn = sam_transform(template, parameters, region)
     resolver = Resolver(stack_name, region, parameters)
-    stack = Deployer(session, resolver, on_function).deploy(cfn)
+    stack = Deployer(session, resolver, on_function, secret_values).deploy(cfn)
     stack.outputs = {name: str(resolver.resolve(output["Value"])) for name, output in cfn.get("Outputs", {}).items()}
     return stack
 
@@ -74,12 +79,16 @@ class Deployer:
     """Walks the template's resources in dependency order and creates each one."""
 
     def __init__(
-        self, session: boto3.Session, resolver: Resolver, on_function: Callable[[FunctionSpec], None] | None = None
+        self,
+        session: boto3.Session,
+        resolver: Resolver,
+        on_function: Callable[[FunctionSpec], None] | None = None,
+        secret_values: Mapping[str, str] | None = None,
     ) -> None:
         self._resolver = resolver
         self._on_function = on_function
         self._region = resolver.region
-        self._creators = ResourceCreators(session, resolver.region, self._default_name)
+        self._creators = ResourceCreators(session, resolver.region, self._default_name, secret_values)
         self._layers: dict[str, PurePosixPath] = {}
         self._queue_urls: dict[str, str] = {}
         self.stack = DeployedStack()
@@ -219,7 +228,7 @@ class Deployer:
         api_id: str = self._creators.client("apigateway").create_rest_api(name=name)["id"]
         self.stack.rest_api_id = api_id
         body = props.get("Body", {})
-        self.stack.api_routes.extend(_routes(body))
+        self.stack.api_routes.extend(swagger_routes(body))
         binary = props.get("BinaryMediaTypes") or body.get("x-amazon-apigateway-binary-media-types", [])
         # SAM escapes "/" as "~1" in the swagger's binary media types.
         self.stack.binary_media_types = tuple(media_type.replace("~1", "/") for media_type in binary)
@@ -231,7 +240,7 @@ class Deployer:
         return props["StageName"], {}
 
 
-def _routes(swagger: dict[str, Any]) -> list[ApiRoute]:
+def swagger_routes(swagger: dict[str, Any]) -> list[ApiRoute]:
     """The proxy routes of a swagger body: method, path, target function and whether an API key is required."""
     default_security = swagger.get("security", [])
     routes = []

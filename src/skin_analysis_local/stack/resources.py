@@ -14,7 +14,7 @@ from skin_analysis_local.stack.resolve import ACCOUNT_ID
 from skin_analysis_local.tables import create_table_from_template
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     import boto3
 
@@ -35,10 +35,17 @@ _QUEUE_ATTRIBUTES = (
 class ResourceCreators:
     """Creates one resource type each in moto through boto3 clients of one session."""
 
-    def __init__(self, session: boto3.Session, region: str, default_name: Callable[[str], str]) -> None:
+    def __init__(
+        self,
+        session: boto3.Session,
+        region: str,
+        default_name: Callable[[str], str],
+        secret_values: Mapping[str, str] | None = None,
+    ) -> None:
         self._session = session
         self._region = region
         self._default_name = default_name
+        self._secret_values = dict(secret_values or {})
         self._clients: dict[str, Any] = {}
 
     def client(self, service: str) -> Any:
@@ -56,7 +63,7 @@ class ResourceCreators:
         name = props.get("BucketName") or self._default_name(logical_id).lower()
         s3 = self.client("s3")
         s3.create_bucket(Bucket=name)
-        notifications = _notification_configuration(props.get("NotificationConfiguration", {}))
+        notifications = notification_configuration(props.get("NotificationConfiguration", {}))
         if notifications:
             s3.put_bucket_notification_configuration(Bucket=name, NotificationConfiguration=notifications)
         domain = f"{name}.s3.amazonaws.com"
@@ -106,7 +113,11 @@ class ResourceCreators:
     def secret(self, logical_id: str, props: dict[str, Any]) -> Created:
         """A secret with its given or generated value; Ref is its ARN."""
         name = props.get("Name") or self._default_name(logical_id)
-        value = props.get("SecretString") or _generated_secret(props.get("GenerateSecretString", {}))
+        value = (
+            self._secret_values.get(logical_id)
+            or props.get("SecretString")
+            or generated_secret(props.get("GenerateSecretString", {}))
+        )
         arn: str = self.client("secretsmanager").create_secret(Name=name, SecretString=value)["ARN"]
         return arn, {"Id": arn}
 
@@ -149,7 +160,7 @@ class ResourceCreators:
         return plan_id, {}
 
 
-def _notification_configuration(props: dict[str, Any]) -> dict[str, Any]:
+def notification_configuration(props: dict[str, Any]) -> dict[str, Any]:
     """CloudFormation's NotificationConfiguration in the shape of the S3 API."""
     configuration: dict[str, Any] = {}
     kinds = (
@@ -168,7 +179,7 @@ def _notification_configuration(props: dict[str, Any]) -> dict[str, Any]:
     return configuration
 
 
-def _generated_secret(spec: dict[str, Any]) -> str:
+def generated_secret(spec: dict[str, Any]) -> str:
     """What Secrets Manager's GenerateSecretString makes (alphanumeric when ExcludePunctuation is set)."""
     alphabet = string.ascii_letters + string.digits
     if not spec.get("ExcludePunctuation"):

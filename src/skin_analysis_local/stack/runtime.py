@@ -156,12 +156,19 @@ class LocalStack:
             "ProviderBaseUrl": provider_url,
             **options.parameter_overrides,
         }
+        provider_key, signing_secret = "sk-local-" + secrets.token_hex(16), webhook_secret()
         stack = deploy_template(
             session,
             stack_name=stack_name or "skin-analysis-local",
             region=region,
             overrides=overrides,
             on_function=pool.add,
+            # Set at creation: each function's worker starts importing (and reading its secrets) as soon as the
+            # function exists, before anything could put a new value.
+            secret_values={
+                "ProviderApiKeySecret": provider_key,
+                "WebhookSecret": json.dumps({"current": signing_secret, "previous": None}),
+            },
         )
         _phase("template deployed")
         api_url = f"http://{options.host}:{api.port}/{stack.stage}"
@@ -169,7 +176,6 @@ class LocalStack:
             name: localize_url(value, stack.rest_api_id, f"http://{options.host}:{api.port}")
             for name, value in stack.outputs.items()
         }
-        provider_key, signing_secret = self._set_secrets(session, outputs)
         events_queue_url = self._observe_bus(session, outputs["EventBusName"], stack_name)
         api_keys = create_demo_partners(session.client("apigateway"), outputs["PartnersTableName"], outputs)
 
@@ -239,18 +245,6 @@ class LocalStack:
         server = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
         server.start()
         self._on_stop("moto", server.stop)
-
-    def _set_secrets(self, session: boto3.Session, outputs: dict[str, str]) -> tuple[str, str]:
-        """Put a key the simulator accepts and a fresh webhook secret where the handlers read them."""
-        provider_key = "sk-local-" + secrets.token_hex(16)
-        signing_secret = webhook_secret()
-        client = session.client("secretsmanager")
-        client.put_secret_value(SecretId=outputs["ProviderApiKeySecretArn"], SecretString=provider_key)
-        client.put_secret_value(
-            SecretId=outputs["WebhookSecretArn"],
-            SecretString=json.dumps({"current": signing_secret, "previous": None}),
-        )
-        return provider_key, signing_secret
 
     def _observe_bus(self, session: boto3.Session, bus: str, stack_name: str) -> str:
         """A queue that receives every event on the bus, for tests and `skin-analysis` to watch."""
