@@ -318,6 +318,9 @@ def api_stack(boto_session: boto3.Session) -> Iterator[ApiStack]:
 
 
 @pytest.fixture(autouse=True)
-def _bound(api_stack: ApiStack) -> None:
-    api_stack.bind()
-    api_stack.control.reset()
+def _bound(request: pytest.FixtureRequest) -> None:
+    """Tests of the api function get its tables bound and a fresh simulator; others do not start the stack."""
+    if "api_stack" in request.fixturenames:
+        stack: ApiStack = request.getfixturevalue("api_stack")
+        stack.bind()
+        stack.control.reset()
