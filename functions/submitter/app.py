@@ -13,7 +13,7 @@ from skin_analysis.callbacks import TaskCallbacks
 from skin_analysis.models import bind_tables
 from skin_analysis.provider.factory import provider_client_from
 from skin_analysis.settings import SubmitterSettings, load_settings
-from skin_analysis.submission import RetryLater, SubmissionRequest, SubmitAnalysis
+from skin_analysis.submission import RetryLater, SubmissionDeferrals, SubmissionRequest, SubmitAnalysis
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -34,6 +34,7 @@ submit_analysis = SubmitAnalysis(
     boto3.client("s3"),
     TaskCallbacks(boto3.client("stepfunctions")),
 )
+deferrals = SubmissionDeferrals(boto3.client("sqs"), settings.submission_queue_url, settings.submit_retry_delay_seconds)
 
 
 def submit(record: SQSRecord) -> None:
@@ -42,7 +43,11 @@ def submit(record: SQSRecord) -> None:
     try:
         outcome = submit_analysis(request)
     except RetryLater as later:
-        logger.info("submission deferred", extra={"analysis_id": request.analysis_id, "reason": later.reason})
+        delay = deferrals.defer(record.receipt_handle, later.delay_seconds)
+        logger.info(
+            "submission deferred",
+            extra={"analysis_id": request.analysis_id, "reason": later.reason, "retry_in_seconds": delay},
+        )
         metrics.add_metric(name="SubmissionsDeferred", unit=MetricUnit.Count, value=1)
         raise
     logger.info("submission handled", extra={"analysis_id": request.analysis_id, "outcome": outcome})

@@ -18,10 +18,25 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+# Waits shrunk and the provider budget scaled down (20 per 10 s), so the wait/poll loop and the limiter run in
+# seconds; tasks take the simulator 1 s. Nothing uses a fake clock.
+E2E_SETTINGS = (
+    *("--param", "WebhookGraceSeconds=2"),
+    *("--param", "PollInitialDelaySeconds=1"),
+    *("--param", "PollMaxDelaySeconds=2"),
+    *("--param", "RateBudget=20"),
+    *("--param", "RateWindowSeconds=10"),
+    *("--param", "RateReadReserve=4"),
+    *("--param", "SubmitRetryDelaySeconds=1"),
+    *("--provider-set", "delay=1"),
+    *("--provider-set", "delay_jitter=0"),
+)
+
+
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """The `local up` process of the session, with how long it took to write local.json."""
-    stack = start_local_stack(tmp_path_factory.mktemp("local-stack"))
+    stack = start_local_stack(tmp_path_factory.mktemp("local-stack"), *E2E_SETTINGS)
     try:
         yield stack
     finally:

@@ -48,6 +48,7 @@ def test_invalid_policy_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         "RESULTS_BUCKET": "b",
         "PROVIDER_BASE_URL": "http://127.0.0.1:1",
         "PROVIDER_API_KEY_SECRET_ID": "secret",
+        "SUBMISSION_QUEUE_URL": "http://127.0.0.1:1/123456789012/submissions",
     }.items():
         monkeypatch.setenv(name, value)
     assert load_settings(SubmitterSettings).uncertain_submit_policy is UncertainSubmitPolicy.RETRY

@@ -94,6 +94,8 @@ class SubmitterSettings(_AnalysesTable, _Provider, _RateLimit):
     create_permit_max_wait_seconds: float = Field(default=60.0, gt=0)
     # A submit marker younger than this may belong to an attempt still running (the function's timeout).
     submit_attempt_seconds: int = Field(default=180, gt=0)
+    submission_queue_url: str = Field(min_length=1)
+    submit_retry_delay_seconds: int = Field(default=30, ge=1, le=43_200)
 
 
 class CheckStatusSettings(_AnalysesTable, _Provider, _RateLimit):

@@ -50,6 +50,10 @@ class SimulatorControl:
         per_key: dict[str, int] = self.counters()["calls"].get(endpoint, {})
         return per_key.get(api_key, 0) if api_key is not None else sum(per_key.values())
 
+    def call_times(self) -> list[float]:
+        """Wall-clock arrival times (epoch seconds) of every counted API call since the last reset."""
+        return [float(t) for t in self.counters()["call_times"]]
+
     def units_charged(self, api_key: str | None = None) -> float:
         """Units charged over every task (of one key, if given)."""
         counters = self.counters()

@@ -8,6 +8,7 @@ provider does not count uploads and downloads.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -99,6 +100,7 @@ class Pipeline:
             return _guarded(chosen, ctx)
         with self._state.lock:
             self._state.counters.calls[chosen.name][key or "-"] += 1
+            self._state.counters.call_times.append(time.time())
         return self._state.faults.run(chosen.name, lambda: self._api(chosen, ctx, key))
 
     def _api(self, chosen: Route, ctx: Context, key: str | None) -> Response:

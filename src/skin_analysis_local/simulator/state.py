@@ -198,6 +198,8 @@ class Counters:
     units_by_key: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     tasks_by_source: Counter[str] = field(default_factory=Counter)
     rate_limited: Counter[str] = field(default_factory=Counter)
+    #: Wall-clock arrival time of every counted API call, for checking a client's sliding-window budget.
+    call_times: list[float] = field(default_factory=list)
     webhook_deliveries: list[DeliveryRecord] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -211,6 +213,7 @@ class Counters:
             "units_by_key": dict(self.units_by_key),
             "tasks_by_source": dict(self.tasks_by_source),
             "rate_limited": dict(self.rate_limited),
+            "call_times": list(self.call_times),
             "webhooks": {
                 "deliveries": [record.as_json() for record in self.webhook_deliveries],
                 "attempts": sum(len(record.attempts) for record in self.webhook_deliveries),

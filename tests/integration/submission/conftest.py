@@ -58,7 +58,7 @@ class SubmissionStack:
     secrets: SecretsManagerClient
     simulator: SimulatorControl
     sim: Simulator
-    handlers: dict[str, ModuleType] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)
 
     def handler(self, name: str, **overrides: str) -> ModuleType:
         """A function's app.py imported with the stack's environment (plus overrides), as at a cold start."""
@@ -93,21 +93,28 @@ class SubmissionStack:
 
     def start(self, analysis_id: str) -> str:
         """Start the waiting machine for the analysis; returns the execution ARN."""
+        self.started.append(analysis_id)
         execution_input = {"analysis_id": analysis_id, "limits": {"submission_timeout_seconds": 120}}
         return self.sfn.start_execution(
             stateMachineArn=self.machine_arn, name=analysis_id, input=json.dumps(execution_input)
         )["executionArn"]
 
     def next_message(self) -> dict[str, Any]:
-        """The next submission message, as the SQS event source would hand it to the submitter."""
+        """The next submission message of the analysis started last, as the SQS event source would hand it over.
 
-        def receive() -> list[MessageTypeDef]:
-            return self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=1).get(
-                "Messages", []
-            )
+        Messages of earlier tests (deferred ones come back after the retry delay) are deleted on the way.
+        """
 
-        [message] = wait_until(receive, timeout=15, what="a submission message")
-        return dict(message)
+        def receive() -> MessageTypeDef | None:
+            for message in self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            ).get("Messages", []):
+                if json.loads(message["Body"])["analysis_id"] == self.started[-1]:
+                    return message
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            return None
+
+        return dict(wait_until(receive, timeout=15, what="a submission message"))
 
     def sqs_event(self, *messages: dict[str, Any]) -> dict[str, Any]:
         records = [
@@ -156,7 +163,7 @@ def submission_stack(boto_session: boto3.Session) -> Iterator[SubmissionStack]:
     bind_tables(analyses=tables["ANALYSES_TABLE"][1], task_index=tables["TASK_INDEX_TABLE"][1])
     results = f"results-{suffix}"
     s3.create_bucket(Bucket=results)
-    queue_url = sqs.create_queue(QueueName=f"submissions-{suffix}")["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=f"submissions-{suffix}", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
     role = iam.create_role(RoleName=f"machine-{suffix}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     machine = sfn.create_state_machine(
         name=f"submission-{suffix}", definition=json.dumps(_submission_machine(queue_url)), roleArn=role
@@ -171,6 +178,8 @@ def submission_stack(boto_session: boto3.Session) -> Iterator[SubmissionStack]:
             "PROVIDER_BASE_URL": sim.url,
             "PROVIDER_API_KEY_SECRET_ID": secret,
             "WEBHOOK_GRACE_SECONDS": str(WEBHOOK_GRACE_SECONDS),
+            "SUBMISSION_QUEUE_URL": queue_url,
+            "SUBMIT_RETRY_DELAY_SECONDS": "1",
             "CREATE_PERMIT_MAX_WAIT_SECONDS": "5",
             "POWERTOOLS_SERVICE_NAME": "skin-analysis",
             "POWERTOOLS_METRICS_NAMESPACE": "SkinAnalysis",

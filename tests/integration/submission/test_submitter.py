@@ -124,6 +124,21 @@ def test_a_dropped_create_under_fail_fails_with_submission_uncertain(submission_
     assert list(stack.simulator.tasks_by_source().values()) == [1]
 
 
+def test_a_deferred_message_comes_back_after_the_retry_delay_not_the_visibility_timeout(
+    submission_stack: SubmissionStack,
+) -> None:
+    # Given a submission deferred by a 429 (the queue's own visibility timeout is 30 s, the retry delay 1 s)
+    stack = submission_stack
+    stack.start(stack.queued_analysis())
+    message = stack.next_message()
+    stack.simulator.rate_limit_storm(routes=["task.create"], times=1)
+    assert _submit(stack, message) == [message["MessageId"]]
+    # Then the same message is delivered again within a few seconds
+    again = stack.next_message()
+    assert again["MessageId"] == message["MessageId"]
+    assert _submit(stack, again) == []
+
+
 def test_a_429_comes_back_without_counting_an_uncertain_submit(submission_stack: SubmissionStack) -> None:
     stack = submission_stack
     analysis_id = stack.queued_analysis()

@@ -58,11 +58,15 @@ class SubmitOutcome(StrEnum):
 
 
 class RetryLater(Exception):
-    """The message must come back after its visibility timeout (nothing was charged, or a policy retry)."""
+    """The message must come back later: nothing was charged yet, or the policy allows one resubmit.
 
-    def __init__(self, reason: str) -> None:
+    `delay_seconds` is when (None: the stack's submit retry delay).
+    """
+
+    def __init__(self, reason: str, delay_seconds: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.delay_seconds = delay_seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,7 @@ class SubmitAnalysis:
             raise RetryLater(str(exc)) from exc
         except RateBudgetExhausted as exc:
             clear_submit_started(item.analysis_id)
-            raise RetryLater(f"no create permit within the wait: {exc}") from exc
+            raise RetryLater(f"no create permit within the wait: {exc}", exc.retry_after) from exc
         except _DEFINITE_REJECTIONS as exc:
             clear_submit_started(item.analysis_id)
             self._fail(request, _Failure(type(exc).__name__, str(exc), exc.code))
