@@ -10,6 +10,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, event_source
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from skin_analysis.callbacks import TaskCallbacks
 from skin_analysis.models import bind_tables
@@ -33,12 +34,19 @@ metrics = Metrics()
 
 settings = load_settings(WebhookSettings)
 bind_tables(analyses=settings.analyses_table, task_index=settings.task_index_table)
+# Everything a delivery needs is built (and the secret read) at cold start, so the first answer is as fast
+# as the others.
+signing_keys = SecretsManagerSigningKeys(
+    settings.webhook_secret_id, provider=SecretsProvider(boto3_client=boto3.client("secretsmanager"))
+)
+signing_keys.keys()
 dedupe = WebhookDedupe(
     settings.idempotency_table,
     WakeAnalysis(TaskCallbacks(boto3.client("stepfunctions"))),
     expires_after_seconds=settings.webhook_dedupe_seconds,
+    client=boto3.client("dynamodb"),
 )
-receive_webhook = ReceiveWebhook(WebhookVerifier(SecretsManagerSigningKeys(settings.webhook_secret_id)), dedupe)
+receive_webhook = ReceiveWebhook(WebhookVerifier(signing_keys), dedupe)
 
 # Metric per first-delivery outcome (a duplicate counts only as WebhookDuplicates).
 _OUTCOME_METRICS = {

@@ -8,7 +8,6 @@ ended: completed by the webhook, or caught (the condition failed, or the delay r
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import time
 import uuid
@@ -22,7 +21,7 @@ from skin_analysis.models import Analysis, AnalysisStatus, TaskIndexEntry, bind_
 from skin_analysis.settings import load_settings
 from skin_analysis_local.tables import create_table_from_template
 from skin_analysis_local.template import PROJECT_ROOT, load_template
-from tests.helpers import wait_until
+from tests.helpers import LambdaContextStandIn, load_function, wait_until
 from tests.unit.webhooks.signing import new_secret, notification_body, signed_headers
 
 if TYPE_CHECKING:
@@ -53,13 +52,10 @@ def wait_machine(analyses_table: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class LambdaContextStandIn:
-    """The attributes Powertools reads from the Lambda context object (Idempotency needs the remaining time)."""
+class WebhookContext(LambdaContextStandIn):
+    """The context stand-in, plus the remaining time Powertools Idempotency bounds in-progress records by."""
 
     function_name: str = "webhook"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:webhook"
-    aws_request_id: str = "00000000-0000-0000-0000-000000000000"
 
     def get_remaining_time_in_millis(self) -> int:
         return 10_000
@@ -84,13 +80,7 @@ class WebhookStack:
             for key, value in {**self.environment, **overrides}.items():
                 patch.setenv(key, value)
             load_settings.cache_clear()
-            spec = importlib.util.spec_from_file_location(
-                f"webhook_app_{uuid.uuid4().hex[:8]}", PROJECT_ROOT / "functions" / "webhook" / "app.py"
-            )
-            assert spec is not None
-            assert spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
+            module = load_function("webhook")
         load_settings.cache_clear()
         return module
 
@@ -176,7 +166,7 @@ class WebhookStack:
 
     def deliver(self, event: dict[str, Any], handler: ModuleType | None = None) -> dict[str, Any]:
         """Invoke the handler with the event; its proxy response."""
-        response: dict[str, Any] = (handler or self.warm).lambda_handler(event, LambdaContextStandIn())
+        response: dict[str, Any] = (handler or self.warm).lambda_handler(event, WebhookContext())
         return response
 
     def item(self, analysis_id: str) -> Analysis:

@@ -12,7 +12,7 @@ from skin_analysis.models import AnalysisStatus, TaskIndexEntry, transition
 from skin_analysis_local.simulator import Simulator, SimulatorConfig
 from skin_analysis_local.simulator.control import SimulatorControl
 from tests.helpers import wait_until
-from tests.integration.webhooks.conftest import LambdaContextStandIn
+from tests.integration.webhooks.conftest import WebhookContext
 from tests.integration.webhooks.gateway import WebhookGateway
 from tests.integration.webhooks.metrics import emitted_metrics
 from tests.unit.webhooks.signing import new_secret
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="module")
 def simulator(webhook_stack: WebhookStack) -> Iterator[SimulatorControl]:
     """The simulator delivering to the handler behind a proxy, signing with the stack's current secret."""
-    with WebhookGateway(webhook_stack.handler(), LambdaContextStandIn()) as gateway:
+    with WebhookGateway(webhook_stack.handler(), WebhookContext()) as gateway:
         config = SimulatorConfig(delay=0.0, webhook_urls=(gateway.url,), webhook_secret=webhook_stack.current_secret)
         with Simulator(config) as sim:
             yield SimulatorControl(sim.url)

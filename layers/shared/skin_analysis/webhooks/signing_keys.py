@@ -1,9 +1,10 @@
 """The webhook signing secrets: the current one and, during a rotation, the previous one.
 
 The secret lives in Secrets Manager as `{"current": "whsec_...", "previous": "whsec_..." | null}`. It is read
-through Powertools Parameters with caching; when a signature does not match, the secret is read again (at most
-once per `refresh_interval`), so a rotation reaches warm environments within seconds while forged requests
-cannot turn every delivery into a Secrets Manager call.
+through Powertools Parameters (`SecretsProvider.get(..., transform="json", max_age=...)`) with caching. When a
+signature matches no cached secret, the secret is read again (at most once per `refresh_interval`), so a rotation
+reaches warm environments within seconds while forged requests cannot turn every delivery into a Secrets Manager
+call.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aws_lambda_powertools.utilities.parameters import get_secret
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
 from skin_analysis.settings import ConfigurationError
@@ -106,22 +107,27 @@ class StaticSigningKeys:
 
 
 class SecretsManagerSigningKeys:
-    """Keys from a Secrets Manager secret, cached by Powertools Parameters."""
+    """Keys from a Secrets Manager secret, cached by Powertools Parameters.
+
+    Give it a `provider` built at cold start (its client is then ready before the first delivery).
+    """
 
     def __init__(
         self,
         secret_id: str,
         *,
+        provider: SecretsProvider | None = None,
         max_age: int = SECRET_MAX_AGE_SECONDS,
         refresh_interval: float = REFRESH_INTERVAL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._secret_id = secret_id
+        self._provider = provider or SecretsProvider()
         self._max_age = max_age
         self._refresh_interval = refresh_interval
         self._clock = clock
         self._last_read: float | None = None
-        self._parsed: tuple[dict[str, Any], SigningKeys] | None = None
+        self._parsed: tuple[object, SigningKeys] | None = None
 
     def keys(self) -> SigningKeys:
         """The cached keys (read again after `max_age` seconds)."""
@@ -134,7 +140,7 @@ class SecretsManagerSigningKeys:
         return self._read(force=True)
 
     def _read(self, *, force: bool) -> SigningKeys:
-        document = get_secret(self._secret_id, transform="json", max_age=self._max_age, force_fetch=force)
+        document = self._provider.get(self._secret_id, transform="json", max_age=self._max_age, force_fetch=force)
         if force or self._last_read is None:
             self._last_read = self._clock()
         if self._parsed is not None and self._parsed[0] == document:
