@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 from skin_analysis.callbacks import TaskCallbacks
 from skin_analysis.models import bind_tables
+from skin_analysis.models.wait import connect_wait_models
 from skin_analysis.settings import WebhookSettings, load_settings
 from skin_analysis.webhooks import (
     ReceiveWebhook,
@@ -34,6 +35,7 @@ metrics = Metrics()
 
 settings = load_settings(WebhookSettings)
 bind_tables(analyses=settings.analyses_table, task_index=settings.task_index_table)
+connect_wait_models()
 # Everything a delivery needs is built (and the secret read) at cold start, so the first answer is as fast
 # as the others.
 signing_keys = SecretsManagerSigningKeys(

@@ -103,3 +103,13 @@ def claim_early_webhook(task_id: str, analysis_id: str) -> bool:
         return False
     record_webhook(analysis_id)
     return True
+
+
+def connect_wait_models() -> None:
+    """Open, at cold start, the connection of each model the webhook uses.
+
+    pynamodb builds one botocore session and client per model on its first call (hundreds of milliseconds of
+    loading service data); a DescribeTable each moves that out of the first delivery.
+    """
+    for model in (Analysis, TaskIndexEntry, EarlyWebhook):
+        model.describe_table()
