@@ -1,9 +1,10 @@
 """A warm Lambda execution environment: imports one handler once, then runs invokes sent over a pipe.
 
 Run as a script (`python -P worker_main.py REQUEST_FD RESPONSE_FD`) with PYTHONPATH = the function's code dir and
-the layer, and the function's environment only. Standard library only: nothing of the project may leak in.
-Requests and responses are one JSON object per line on their own pipes, so handler prints (which go to the
-function's log file) can never corrupt them.
+the layer, and the function's environment only; or forked from a zygote (`--zygote CONTROL_FD`) that has
+already imported boto3, Powertools, pydantic and the like, which cuts a cold start from about 1.5 s to 0.3 s.
+Standard library only: nothing of the project may leak in. Requests and responses are one JSON object per line
+on their own pipes, so handler prints (which go to the function's log file) can never corrupt them.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import signal
+import socket
 import sys
+import threading
 import time
 import traceback
 from typing import IO, Any
@@ -81,14 +85,14 @@ def _send(channel: IO[bytes], message: dict[str, Any]) -> None:
     channel.flush()
 
 
-def main() -> None:
+def serve(request_fd: int, response_fd: int) -> None:
     """Load the handler, report ready, then serve invokes until the request pipe closes."""
-    requests = os.fdopen(int(sys.argv[1]), "rb")
-    responses = os.fdopen(int(sys.argv[2]), "wb")
-    _drop_editable_finders()
+    requests = os.fdopen(request_fd, "rb")
+    responses = os.fdopen(response_fd, "wb")
     started = time.perf_counter()
     handler, init_error = _load_handler()
-    _send(responses, {"ready": True, "init_ms": round((time.perf_counter() - started) * 1000, 1)})
+    init_ms = round((time.perf_counter() - started) * 1000, 1)
+    _send(responses, {"ready": True, "init_ms": init_ms, "pid": os.getpid()})
     for line in requests:
         request = json.loads(line)
         print(f"START RequestId: {request['request_id']} Version: $LATEST", flush=True)
@@ -102,6 +106,62 @@ def main() -> None:
         print(f"END RequestId: {request['request_id']}", flush=True)
         print(f"REPORT RequestId: {request['request_id']}\tDuration: {duration:.2f} ms", flush=True)
         _send(responses, response)
+
+
+def zygote(control_fd: int) -> None:
+    """Import the heavy third-party modules once, then fork one worker per request from `local up`.
+
+    A request is a JSON spawn order with three descriptors (request pipe, response pipe, log file). The child
+    replaces its whole environment, working directory and sys.path with the function's before importing the
+    handler, so only already-imported third-party code is shared (copy-on-write), never a function's own.
+    """
+    control = socket.socket(fileno=control_fd)
+    for name in filter(None, os.environ.get("LOCAL_PRELOAD", "").split(",")):
+        try:
+            importlib.import_module(name)
+        except Exception:  # a module the venv lacks is imported by the worker itself, or fails there
+            traceback.print_exc()
+    if threading.active_count() > 1:
+        print("warning: a preloaded module started a thread; forked workers will not have it", flush=True)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped at once; local up watches pidfds
+    base_path = list(sys.path)
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, 1 << 20, 3)
+        if not message:
+            return
+        order = json.loads(message)
+        if os.fork() == 0:
+            control.close()
+            try:
+                _become_worker(order, fds, base_path)
+            finally:
+                os._exit(0)
+        for fd in fds:
+            os.close(fd)
+
+
+def _become_worker(order: dict[str, Any], fds: list[int], base_path: list[str]) -> None:
+    request_fd, response_fd, log_fd = fds
+    os.setsid()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.dup2(log_fd, 1)
+    os.dup2(log_fd, 2)
+    os.close(log_fd)
+    os.chdir(order["cwd"])
+    os.environ.clear()
+    os.environ.update(order["env"])
+    sys.path[:] = [*order["python_path"], *base_path]
+    importlib.invalidate_caches()
+    serve(request_fd, response_fd)
+
+
+def main() -> None:
+    """`worker_main.py REQUEST_FD RESPONSE_FD` serves one function; `--zygote CONTROL_FD` forks workers."""
+    _drop_editable_finders()
+    if sys.argv[1] == "--zygote":
+        zygote(int(sys.argv[2]))
+    else:
+        serve(int(sys.argv[1]), int(sys.argv[2]))
 
 
 if __name__ == "__main__":

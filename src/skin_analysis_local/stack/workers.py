@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -19,16 +20,25 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from skin_analysis_local.stack.records import function_log_dir, log_stream_path
+from skin_analysis_local.stack.processes import (
+    PRELOAD,
+    WORKER_MAIN,
+    SpawnedProcess,
+    WorkerProcess,
+    Zygote,
+    ZygoteUnavailableError,
+)
+from skin_analysis_local.stack.records import LOGS_DIR, function_log_dir, log_stream_path
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
     from skin_analysis_local.stack.records import InvocationLog
     from skin_analysis_local.stack.specs import FunctionSpec
 
-WORKER_MAIN = Path(__file__).with_name("worker_main.py")
 _INIT_TIMEOUT_SECONDS = 10.0  # Lambda's init phase limit
 _BOOT_INIT_TIMEOUT_SECONDS = 30.0  # at boot every function starts at once on a small machine
 
@@ -79,29 +89,25 @@ class _LineReader:
 
 
 class _Worker:
-    """One execution environment: a child process and its request/response pipes."""
+    """One execution environment: a worker process and its request/response pipes."""
 
-    def __init__(self, spec: FunctionSpec, env: dict[str, str], log_dir: Path, log_stream: str) -> None:
+    def __init__(
+        self, spec: FunctionSpec, env: dict[str, str], log_dir: Path, log_stream: str, zygote: Zygote | None
+    ) -> None:
         self.function_name = spec.name
         self.log_stream = log_stream
         request_read, self._request_write = os.pipe()
         self._response_read, response_write = os.pipe()
-        with log_stream_path(log_dir, log_stream).open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-P", "-u", str(WORKER_MAIN), str(request_read), str(response_write)],
-                env={**env, "AWS_LAMBDA_LOG_STREAM_NAME": log_stream},
-                cwd=spec.code_dir,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(request_read, response_write),
-                # Own session: a terminal's Ctrl-C reaches `local up`, which then stops workers in order.
-                start_new_session=True,
-            )
-        os.close(request_read)
-        os.close(response_write)
+        try:
+            with log_stream_path(log_dir, log_stream).open("ab") as log:
+                env = {**env, "AWS_LAMBDA_LOG_STREAM_NAME": log_stream}
+                self.process = _start(spec, env, (request_read, response_write, log.fileno()), zygote)
+        finally:
+            os.close(request_read)
+            os.close(response_write)
         self._responses = _LineReader(self._response_read)
         self.ready = False
+        self.pid: int | None = None
         self._ready_lock = threading.Lock()
         self._stop_lock = threading.Lock()
         self._closed = False
@@ -114,7 +120,9 @@ class _Worker:
             line = self._responses.readline(timeout)
             if not line:
                 self.stop()
-                raise WorkerCrashedError(f"worker did not become ready (exit code {self.process.poll()})")
+                raise WorkerCrashedError(f"worker did not become ready ({'timeout' if line is None else 'exited'})")
+            self.pid = int(json.loads(line)["pid"])
+            self.process.attach(self.pid)
             self.ready = True
 
     def invoke(self, event: Any, request_id: str, timeout: float) -> dict[str, Any] | None:
@@ -135,21 +143,19 @@ class _Worker:
         return response
 
     def _exit_message(self) -> str:
-        try:
-            code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        code = self.process.wait(5)
+        if code is None:
             return "Runtime exited without a response"
-        return f"Runtime exited with error: exit status {code}"
+        return f"Runtime exited with error: exit status {code}" if code >= 0 else "Runtime exited with error"
 
     @property
     def alive(self) -> bool:
-        """Whether the process still runs."""
+        """Whether the process still runs (a forked worker that has not reported its pid counts as running)."""
         return self.process.poll() is None
 
     def terminate(self) -> None:
         """Ask the process to exit (SIGTERM) without waiting."""
-        if self.alive:
-            self.process.terminate()
+        self.process.send_signal(signal.SIGTERM)
 
     def stop(self) -> None:
         """Terminate the process (kill it if it lingers) and close the pipes; safe from several threads."""
@@ -157,24 +163,46 @@ class _Worker:
             if self._closed:
                 return
             self._closed = True
-        if self.alive:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.process.send_signal(signal.SIGTERM)
+        if self.process.wait(2) is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(2)
         for fd in (self._request_write, self._response_read):
             with contextlib.suppress(OSError):
                 os.close(fd)
 
 
+def _start(spec: FunctionSpec, env: dict[str, str], fds: tuple[int, int, int], zygote: Zygote | None) -> WorkerProcess:
+    """Fork the worker from the zygote, or start a fresh interpreter if there is none (or it died)."""
+    if zygote is not None:
+        try:
+            return zygote.spawn(env, spec.code_dir, (spec.code_dir, *spec.layer_dirs), fds)
+        except ZygoteUnavailableError as error:
+            logger.warning("starting %s without the zygote: %s", spec.name, error)
+    request_read, response_write, log = fds
+    process = subprocess.Popen(
+        [sys.executable, "-P", "-u", str(WORKER_MAIN), str(request_read), str(response_write)],
+        env=env,
+        cwd=spec.code_dir,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        pass_fds=(request_read, response_write),
+        # Own session: a terminal's Ctrl-C reaches `local up`, which then stops workers in order.
+        start_new_session=True,
+    )
+    return SpawnedProcess(process)
+
+
 class FunctionRuntime:
     """The workers of one function: warm ones are reused; new ones start only up to `max_workers`."""
 
-    def __init__(self, spec: FunctionSpec, env: dict[str, str], log_dir: Path, max_workers: int) -> None:
+    def __init__(
+        self, spec: FunctionSpec, env: dict[str, str], log_dir: Path, max_workers: int, zygote: Zygote | None
+    ) -> None:
         self.spec = spec
         self._env = env
+        self._zygote = zygote
         self._log_dir = log_dir
         self._streams = itertools.count(1)
         self._max_workers = max_workers
@@ -194,7 +222,7 @@ class FunctionRuntime:
     def _new_worker(self) -> _Worker:
         # One log stream per execution environment, as in CloudWatch: concurrent invokes never interleave.
         stream = f"{datetime.now(UTC):%Y-%m-%d}-{next(self._streams)}"
-        worker = _Worker(self.spec, self._env, self._log_dir, stream)
+        worker = _Worker(self.spec, self._env, self._log_dir, stream, self._zygote)
         self._workers.add(worker)
         return worker
 
@@ -250,9 +278,20 @@ class WorkerPool:
     """Routes invokes by function name or ARN to its warm workers and records every one."""
 
     def __init__(
-        self, aws_env: dict[str, str], state_dir: Path, log: InvocationLog, max_workers_per_function: int
+        self,
+        aws_env: dict[str, str],
+        state_dir: Path,
+        log: InvocationLog,
+        max_workers_per_function: int,
+        *,
+        preload: Sequence[str] | None = PRELOAD,
     ) -> None:
+        """`preload`: modules a zygote imports once for every worker; None starts each worker from scratch."""
         self._aws_env = aws_env
+        self._zygote: Zygote | None = None
+        if preload is not None:
+            (state_dir / LOGS_DIR).mkdir(parents=True, exist_ok=True)
+            self._zygote = Zygote({**_runtime_env(), **aws_env}, state_dir / LOGS_DIR / "zygote.log", preload)
         self._state_dir = state_dir
         self._log = log
         self._max_workers = max_workers_per_function
@@ -264,7 +303,8 @@ class WorkerPool:
         """Take on a function and start its first worker now, so its cold start overlaps the rest of the boot."""
         log_dir = function_log_dir(self._state_dir, spec.logical_id)
         log_dir.mkdir(parents=True, exist_ok=True)
-        runtime = FunctionRuntime(spec, _worker_env(spec, self._aws_env), log_dir, self._max_workers)
+        env = _worker_env(spec, self._aws_env)
+        runtime = FunctionRuntime(spec, env, log_dir, self._max_workers, self._zygote)
         self._runtimes[spec.name] = self._runtimes[spec.arn] = runtime
         self._warming.append(runtime.spawn_idle())
 
@@ -296,13 +336,13 @@ class WorkerPool:
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
         response: dict[str, Any] | None
-        log_stream = None
+        log_stream = worker_pid = None
         try:
             worker = runtime.acquire()
         except WorkerCrashedError as error:
             response = _crash(error)
         else:
-            log_stream = worker.log_stream
+            log_stream, worker_pid = worker.log_stream, worker.pid
             try:
                 response = worker.invoke(event, request_id, runtime.spec.timeout)
             except WorkerCrashedError as error:
@@ -313,7 +353,7 @@ class WorkerPool:
         if response is None:
             response = _timeout(request_id, runtime.spec.timeout)
         result = InvokeResult(response["payload"], not response["ok"], request_id, duration_ms)
-        self._record(runtime.spec, event, source, result, response, log_stream=log_stream)
+        self._record(runtime.spec, event, source, result, response, log_stream=log_stream, worker_pid=worker_pid)
         return result
 
     def _record(
@@ -325,6 +365,7 @@ class WorkerPool:
         response: dict[str, Any],
         *,
         log_stream: str | None,
+        worker_pid: int | None,
     ) -> None:
         outcome = response.get("outcome") or ("error" if result.errored else "success")
         self._log.append(
@@ -339,6 +380,7 @@ class WorkerPool:
                 "outcome": outcome,
                 "error_type": result.error_type,
                 "log_stream": log_stream,
+                "worker_pid": worker_pid,
                 "event": event,
                 "response": result.payload,
             }
@@ -351,6 +393,8 @@ class WorkerPool:
         workers = [worker for runtime in runtimes for worker in runtime.shut_down()]
         for worker in workers:
             worker.stop()
+        if self._zygote is not None:
+            self._zygote.stop()
 
 
 def _crash(error: WorkerCrashedError) -> dict[str, Any]:
@@ -369,9 +413,7 @@ def _worker_env(spec: FunctionSpec, aws_env: dict[str, str]) -> dict[str, str]:
     return {
         **spec.environment,
         **aws_env,
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-        "TZ": ":UTC",
+        **_runtime_env(),
         "PYTHONPATH": python_path,
         "_HANDLER": spec.handler,
         "AWS_LAMBDA_FUNCTION_NAME": spec.name,
@@ -381,3 +423,8 @@ def _worker_env(spec: FunctionSpec, aws_env: dict[str, str]) -> dict[str, str]:
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
         "LOCAL_FUNCTION_ARN": spec.arn,
     }
+
+
+def _runtime_env() -> dict[str, str]:
+    """What every execution environment has, whichever the function."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TZ": ":UTC"}

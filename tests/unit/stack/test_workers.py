@@ -45,8 +45,9 @@ def lambda_handler(event, context):
 """
 
 
-@pytest.fixture
-def pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkerPool]:
+@pytest.fixture(params=["zygote", "spawned"])
+def pool(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkerPool]:
+    """The same behaviour whether workers are forked from the zygote or started as fresh interpreters."""
     code = tmp_path / "code"
     code.mkdir()
     (code / "app.py").write_text(HANDLER)
@@ -62,7 +63,8 @@ def pool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WorkerPool
         timeout=2,
         memory_size=128,
     )
-    pool = WorkerPool({"AWS_REGION": "us-east-1"}, tmp_path, InvocationLog(tmp_path), max_workers_per_function=2)
+    preload = ("json",) if request.param == "zygote" else None  # the real list would cost seconds per test
+    pool = WorkerPool({"AWS_REGION": "us-east-1"}, tmp_path, InvocationLog(tmp_path), 2, preload=preload)
     pool.add(spec)
     pool.wait_warm()
     yield pool
