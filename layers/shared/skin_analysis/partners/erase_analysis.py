@@ -3,8 +3,9 @@ the provider task, and answer the same way however often it is repeated.
 
 Order matters. A finished analysis loses its provider task first (while the item still names it), then its
 objects and index entries, and its item last, so a failure half-way leaves an item a retried DELETE finishes.
-An analysis still awaiting its photo loses its item first, on condition it is still awaiting: an upload racing
-the DELETE then finds no analysis and ingest records nothing under it. An analysis the pipeline is working on
+An analysis still awaiting its photo loses its item first, on condition it is still awaiting, then its objects:
+a photo landing in between finds no analysis, and ingest either finds the object gone or records it as a stray
+upload (upload_missing, under the object's own key, with no partner). An analysis the pipeline is working on
 cannot be erased until it ends (its steps would write results after the erasure).
 """
 
