@@ -6,6 +6,7 @@ import base64
 import json
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -19,7 +20,9 @@ from skin_analysis.webhooks import (
     WakeResult,
     WebhookOutcome,
     WebhookVerifier,
+    raw_body,
 )
+from skin_analysis_local.template import PROJECT_ROOT
 from tests.unit.webhooks.signing import TASK_ID, new_secret, notification_body, signed_headers
 
 SECRET = new_secret()
@@ -117,3 +120,21 @@ def test_a_twin_still_being_handled_is_a_409_so_the_sender_retries() -> None:
     assert reply.duplicate
     assert reply.result is None
     assert json.loads(reply.as_proxy_response()["body"])["code"] == "in_progress"
+
+
+def _sample(name: str) -> dict[str, Any]:
+    sample: dict[str, Any] = json.loads((PROJECT_ROOT / "events" / "webhook" / name).read_text())
+    return sample
+
+
+def test_the_unsigned_sample_event_is_refused_for_missing_headers() -> None:
+    event = _sample("unsigned.json")
+    dedupe = RecordingDedupe()
+    reply = receiver(dedupe)(event["body"], event["isBase64Encoded"], event["headers"])
+    assert json.loads(reply.as_proxy_response()["body"])["code"] == "webhook_missing_headers"
+    assert dedupe.seen == []
+
+
+def test_the_base64_sample_event_carries_the_same_bytes_as_the_plain_one() -> None:
+    plain, encoded = _sample("perfect-corp-success.json"), _sample("perfect-corp-base64-body.json")
+    assert raw_body(encoded["body"], encoded["isBase64Encoded"]) == raw_body(plain["body"], plain["isBase64Encoded"])
