@@ -14,7 +14,6 @@ import logging
 import os
 import secrets
 import shutil
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+_WARM_WAIT_SECONDS = 5.0
 _FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -116,14 +116,14 @@ class LocalStack:
         """Boot everything, write local.json and return its contents."""
         started = time.perf_counter()
         try:
-            self._boot(started)
+            self._boot()
         except BaseException:
             self.stop()
             raise
         self.boot_seconds = time.perf_counter() - started
         return self.info
 
-    def _boot(self, started: float) -> None:
+    def _boot(self) -> None:
         options = self.options
         self._prepare_state_dir()
         api = ApiServer(options.host, options.api_port)
@@ -189,9 +189,11 @@ class LocalStack:
 
         self._start_runtime(session, stack, pool, api, region)
         _phase("triggers and API serving")
-        # Ready now: each function's first worker has been importing its handler since the function was created;
-        # an invoke that comes before it is done waits for it, like a Lambda cold start.
-        threading.Thread(target=self._report_warm, args=(pool, started), name="warm-up", daemon=True).start()
+        # Each function's first worker has been importing its handler since the function was created (forked from
+        # the zygote, that takes a fraction of a second), so this wait is short. A worker still importing after
+        # the bound is not waited for: its first invoke waits, like a Lambda cold start.
+        pool.wait_warm(_WARM_WAIT_SECONDS)
+        _phase("every function warm")
         self.info = {
             "aws_endpoint": endpoint,
             "region": region,
@@ -210,10 +212,6 @@ class LocalStack:
         self._on_stop("outputs.json", lambda: (self.state_dir / OUTPUTS_JSON).unlink(missing_ok=True))
         write_json(self.state_dir / LOCAL_JSON, self.info)
         self._on_stop("local.json", lambda: (self.state_dir / LOCAL_JSON).unlink(missing_ok=True))
-
-    def _report_warm(self, pool: WorkerPool, started: float) -> None:
-        pool.wait_warm()
-        logger.info("every function warm %.1f s after the start", time.perf_counter() - started)
 
     def _prepare_state_dir(self) -> None:
         """Refuse to start over a live stack; clear the last run's records and logs (moto forgets everything)."""

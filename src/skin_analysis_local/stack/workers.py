@@ -112,18 +112,25 @@ class _Worker:
         self._stop_lock = threading.Lock()
         self._closed = False
 
-    def wait_ready(self, timeout: float = _INIT_TIMEOUT_SECONDS) -> None:
-        """Block until the handler module is imported (the cold start); safe to call from several threads."""
+    def wait_ready(self, timeout: float = _INIT_TIMEOUT_SECONDS, *, give_up: bool = True) -> bool:
+        """Block until the handler module is imported (the cold start); safe to call from several threads.
+
+        Past `timeout` the worker is stopped and WorkerCrashedError raised, as Lambda ends a slow init; with
+        `give_up=False` it is left importing and False is returned.
+        """
         with self._ready_lock:
             if self.ready:
-                return
+                return True
             line = self._responses.readline(timeout)
+            if line is None and not give_up:
+                return False
             if not line:
                 self.stop()
                 raise WorkerCrashedError(f"worker did not become ready ({'timeout' if line is None else 'exited'})")
             self.pid = int(json.loads(line)["pid"])
             self.process.attach(self.pid)
             self.ready = True
+            return True
 
     def invoke(self, event: Any, request_id: str, timeout: float) -> dict[str, Any] | None:
         """The worker's response, or None if it ran out of time (the worker is then killed)."""
@@ -309,14 +316,15 @@ class WorkerPool:
         self._warming.append(runtime.spawn_idle())
 
     def wait_warm(self, timeout: float = _BOOT_INIT_TIMEOUT_SECONDS) -> None:
-        """Block until every first worker has imported its handler (an import error is reported per invoke).
+        """Wait up to `timeout` for every first worker to import its handler; slower ones keep importing.
 
         A worker that dies first is only logged: the function's next invoke starts a fresh one.
         """
         deadline = time.monotonic() + timeout
         for worker in self._warming:
             try:
-                worker.wait_ready(max(0.0, deadline - time.monotonic()))
+                if not worker.wait_ready(max(0.0, deadline - time.monotonic()), give_up=False):
+                    logger.info("%s is still importing its handler", worker.function_name)
             except WorkerCrashedError as error:
                 if not self._stopping:
                     logger.warning("a worker of %s did not start: %s", worker.function_name, error)
