@@ -119,26 +119,32 @@ def logs(
     shown = 0
     while True:
         records = read_records(state_dir, function)
-        for record in records[shown:]:
-            if as_json:
+        new = records[shown:]
+        if as_json:
+            for record in new:
                 typer.echo(json.dumps(record))
-            else:
-                _print_record(record, state_dir)
+        else:
+            _print_records(new, state_dir)
         shown = len(records)
         if not follow:
             return
         time.sleep(0.5)
 
 
-def _print_record(record: dict[str, Any], state_dir: Path) -> None:
+def _print_records(records: list[dict[str, Any]], state_dir: Path) -> None:
     from skin_analysis_local.stack.records import function_log_dir, log_stream_path, request_log_lines  # noqa: PLC0415
 
-    error = f" {record['error_type']}" if record.get("error_type") else ""
-    typer.echo(
-        f"{record['time']} {record['logical_id']} <- {record['source']}: {record['outcome']}{error}"
-        f" in {record['duration_ms']:.1f} ms (request {record['request_id']})"
-    )
-    if record.get("log_stream"):
+    streams: dict[Path, dict[str, list[str]]] = {}  # each log file is read once per batch
+    for record in records:
+        error = f" {record['error_type']}" if record.get("error_type") else ""
+        typer.echo(
+            f"{record['time']} {record['logical_id']} <- {record['source']}: {record['outcome']}{error}"
+            f" in {record['duration_ms']:.1f} ms (request {record['request_id']})"
+        )
+        if not record.get("log_stream"):
+            continue
         path = log_stream_path(function_log_dir(state_dir, record["logical_id"]), record["log_stream"])
-        for line in request_log_lines(path).get(record["request_id"], []):
+        if path not in streams:
+            streams[path] = request_log_lines(path)
+        for line in streams[path].get(record["request_id"], []):
             typer.echo(f"    {line}")
