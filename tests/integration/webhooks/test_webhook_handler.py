@@ -115,6 +115,9 @@ def test_a_repeated_webhook_id_never_wakes_a_second_time(
     [record] = [r for r in stack.idempotency_records() if r["id"]["S"] == key]
     assert record["status"]["S"] == "COMPLETED"
     assert int(record["expiration"]["N"]) > time.time() + 6 * 86_400
+    # holding the outcome only: erasing the analysis leaves nothing that names it here
+    assert json.loads(record["data"]["S"]) == {"outcome": "recorded"}
+    assert analysis_id not in json.dumps(record)
 
     # While a new notification (another webhook-id) still wakes the execution
     assert body_of(stack.deliver(stack.event(task_id)))["outcome"] == "woken"

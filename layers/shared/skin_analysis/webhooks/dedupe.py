@@ -2,9 +2,10 @@
 
 The provider retries a delivery with the same `webhook-id` and a fresh timestamp and signature, so the key is
 the id alone and payload validation is off. Records are kept `webhook_dedupe_seconds` (days: the Standard
-Webhooks retry schedule runs for days). A repeat gets the first delivery's outcome back, marked duplicate; a
-repeat that arrives while the first is still being handled raises `IdempotencyAlreadyInProgressError`. When
-handling fails, Powertools deletes the record so the provider's retry is handled afresh.
+Webhooks retry schedule runs for days). A repeat gets the first delivery's outcome back; a repeat that arrives
+while the first is still being handled raises `IdempotencyAlreadyInProgressError`. When handling fails,
+Powertools deletes the record so the provider's retry is handled afresh. A record holds the outcome only (never
+the analysis id), so erasing an analysis leaves nothing behind here.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from skin_analysis.webhooks.wake import WakeResult, WebhookOutcome
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
     from mypy_boto3_dynamodb import DynamoDBClient
 
@@ -57,7 +57,6 @@ class WebhookDedupe:
             event_key_jmespath="webhook_id",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=expires_after_seconds,
-            response_hook=_mark_duplicate,
         )
         persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
         self._once = idempotent_function(
@@ -74,15 +73,16 @@ class WebhookDedupe:
 
     def __call__(self, webhook: VerifiedWebhook) -> Deduped:
         """The outcome for this delivery; raises IdempotencyAlreadyInProgressError while a twin is handled."""
-        answer: dict[str, Any] = self._once(delivery={"webhook_id": webhook.webhook_id, "task_id": webhook.task_id})
-        result = WakeResult(WebhookOutcome(answer["outcome"]), answer.get("analysis_id"))
-        return Deduped(result, duplicate=bool(answer.get("duplicate")))
+        handled: list[WakeResult] = []
+        answer: dict[str, Any] = self._once(
+            delivery={"webhook_id": webhook.webhook_id, "task_id": webhook.task_id}, handled=handled
+        )
+        if handled:
+            return Deduped(handled[0], duplicate=False)
+        return Deduped(WakeResult(WebhookOutcome(answer["outcome"])), duplicate=True)
 
-    def _first_delivery(self, *, delivery: dict[str, str]) -> dict[str, Any]:
+    def _first_delivery(self, *, delivery: dict[str, str], handled: list[WakeResult]) -> dict[str, Any]:
         result = self._handle(delivery["task_id"], delivery["webhook_id"])
-        return {"outcome": result.outcome.value, "analysis_id": result.analysis_id}
-
-
-def _mark_duplicate(response: Any, idempotent_data: DataRecord) -> Any:
-    """Powertools' hook for answers replayed from the store."""
-    return {**(response or {}), "duplicate": True}
+        handled.append(result)
+        # Only the outcome is kept for days: no analysis id, so erasing an analysis leaves nothing here.
+        return {"outcome": result.outcome.value}
