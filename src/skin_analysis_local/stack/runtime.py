@@ -14,6 +14,7 @@ import logging
 import os
 import secrets
 import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
@@ -71,11 +72,19 @@ class StackOptions:
     async_retry_delay: float = 1.0
 
 
-def _free_port(host: str) -> int:
-    import socket  # noqa: PLC0415 - only needed when a port is left to the OS
+def _usable_port(host: str, port: int) -> int:
+    """`port` if nothing listens on it (else OSError), or any free port for 0.
 
+    moto's server binds in a thread and would not report a port in use; the stack would then deploy into
+    whatever answers there.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        # As the servers do: a port left in TIME_WAIT by the last run is free, one with a listener is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as error:
+            raise OSError(f"port {port} on {host} is in use ({error.strerror})") from error
         return int(sock.getsockname()[1])
 
 
@@ -128,8 +137,8 @@ class LocalStack:
         self._prepare_state_dir()
         api = ApiServer(options.host, options.api_port)
         self._on_stop("api port", api.stop)
-        aws_port = options.aws_port or _free_port(options.host)
-        provider_port = options.provider_port or _free_port(options.host)
+        aws_port = _usable_port(options.host, options.aws_port)
+        provider_port = _usable_port(options.host, options.provider_port)
         endpoint = f"http://{options.host}:{aws_port}"
         provider_url = f"http://{options.host}:{provider_port}"
         region = samconfig_setting(PROJECT_ROOT / "samconfig.toml", "region", options.config_env) or "us-east-1"
