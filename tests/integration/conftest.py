@@ -10,6 +10,7 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
+from skin_analysis_local.moto_fidelity import serialize_dynamodb_writes
 from tests.helpers import free_port
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ def moto_endpoint() -> Iterator[str]:
             "POWERTOOLS_TRACE_DISABLED": "1",
         }
     )
+    serialize_dynamodb_writes()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
