@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _WARM_WAIT_SECONDS = 5.0
+# A developer's stack (or a long e2e session) must not run out of provider credit; set `initial_units` to test that.
+_PROVIDER_UNITS = 1_000_000.0
 _FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
@@ -190,7 +192,10 @@ class LocalStack:
         api_keys = create_demo_partners(session.client("apigateway"), outputs["PartnersTableName"], outputs)
 
         simulator_config = SimulatorConfig(
-            api_keys=(provider_key,), webhook_urls=(outputs["WebhookUrl"],), webhook_secret=signing_secret
+            api_keys=(provider_key,),
+            webhook_urls=(outputs["WebhookUrl"],),
+            webhook_secret=signing_secret,
+            initial_units=_PROVIDER_UNITS,
         ).with_overrides(options.provider_settings)
         simulator = Simulator(simulator_config)
         simulator.start(port=provider_port, host=options.host)
