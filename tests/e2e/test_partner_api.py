@@ -250,11 +250,6 @@ def test_delete_leaves_nothing_in_s3_or_dynamodb(
     assert analysis_id not in partner_a.listing()
 
 
-@pytest.mark.xfail(
-    strict=False,  # passes on its own when no webhook reached the stack for this analysis (webhooks lost)
-    reason="the webhook's dedupe record (webhook-id -> outcome) stores the analysis id until it expires (7 days); "
-    "fixed when webhooks/dedupe.py stops storing it",
-)
 def test_no_webhook_dedupe_record_names_an_erased_analysis(
     partner_a: PartnerClient, erasable: dict[str, Any], local_stack: dict[str, Any], aws: boto3.Session
 ) -> None:

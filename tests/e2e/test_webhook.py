@@ -110,10 +110,6 @@ def test_healthy_webhooks_finish_every_analysis_within_8_transitions(healthy_bat
     assert healthy_batch.woken_by_webhook >= HEALTHY_ANALYSES // 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Check Status and Finalize each GET the task after the webhook: 3 calls per analysis, not the floor of 2",
-)
 def test_healthy_webhooks_cost_at_most_2_1_provider_calls_per_analysis(healthy_batch: Measured) -> None:
     assert healthy_batch.calls_per_analysis <= 2.1
 
@@ -247,10 +243,6 @@ def test_with_a_30_s_grace_the_webhook_finishes_an_analysis_in_under_10_s(long_g
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the submitter to call models.wait.claim_early_webhook after record_submitted_task (docs/webhooks.md)",
-)
 def test_a_webhook_before_the_create_answer_finishes_without_waiting_for_the_grace(long_grace: Pipeline) -> None:
     # Given the provider notifies before it answers the create (the task id is not recorded yet)
     long_grace.simulator.webhook_before_response()

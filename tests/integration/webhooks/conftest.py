@@ -45,6 +45,8 @@ def wait_machine(analyses_table: str) -> dict[str, Any]:
         "StartAt": "Wait For Webhook",
         "States": {
             "Wait For Webhook": state,
+            "Did The Webhook Report Success?": _ASL["States"]["Did The Webhook Report Success?"],
+            "Finalize Analysis": {"Type": "Pass", "End": True},
             "Check Status": {"Type": "Pass", "End": True},
             "Record Failure": {"Type": "Fail", "Error": "RecordFailure"},
         },

@@ -51,7 +51,11 @@ def test_a_webhook_after_the_token_resumes_the_waiting_execution_at_once(
     assert answered_in < 1.0
     execution = stack.finished(arn, timeout=10)
     assert execution["status"] == "SUCCEEDED"
-    assert "woken_by" not in json.loads(execution["output"])
+    # And the webhook's verified "success" routes it straight to Finalize Analysis (no status GET)
+    assert json.loads(execution["output"])["wake"] == {"woken_by": "webhook", "task_status": "success"}
+    history = stack.sfn.get_execution_history(executionArn=arn)["events"]
+    entered = [event["stateEnteredEventDetails"]["name"] for event in history if "stateEnteredEventDetails" in event]
+    assert entered[-1] == "Finalize Analysis"
     assert stack.item(analysis_id).webhook_at is not None
     metrics = emitted_metrics(capsys.readouterr().out)
     assert metrics["WebhooksVerified"] == 1
@@ -78,7 +82,7 @@ def test_a_webhook_before_the_token_makes_the_wait_go_to_check_status_at_once(
     execution = stack.finished(stack.start_wait(analysis_id, delay_seconds=60), timeout=10)
     assert time.monotonic() - started < 10
     assert execution["status"] == "SUCCEEDED"
-    assert json.loads(execution["output"])["woken_by"]["Error"] == CCF
+    assert json.loads(execution["output"])["wake"]["Error"] == CCF
     assert stack.item(analysis_id).task_token is None
 
 
@@ -157,7 +161,7 @@ def test_a_webhook_that_beats_the_create_answer_is_applied_when_the_submitter_re
     assert stack.item(queued_id).webhook_at is not None
     assert not claim_early_webhook(task_id, queued_id)
     execution = stack.finished(stack.start_wait(queued_id, delay_seconds=60), timeout=10)
-    assert json.loads(execution["output"])["woken_by"]["Error"] == CCF
+    assert json.loads(execution["output"])["wake"]["Error"] == CCF
 
 
 def test_without_an_early_webhook_the_claim_changes_nothing(webhook_stack: WebhookStack) -> None:
@@ -182,7 +186,7 @@ def test_a_webhook_after_the_wait_timed_out_is_harmless(webhook_stack: WebhookSt
     analysis_id, task_id = stack.submitted_analysis()
     arn = stack.start_wait(analysis_id, delay_seconds=1)
     stack.token_stored(analysis_id)
-    assert json.loads(stack.finished(arn)["output"])["woken_by"]["Error"] == "States.Timeout"
+    assert json.loads(stack.finished(arn)["output"])["wake"]["Error"] == "States.Timeout"
 
     response = stack.deliver(stack.event(task_id))
 

@@ -20,6 +20,7 @@ from skin_analysis.models.submission import (
     mark_submit_started,
     record_submitted_task,
 )
+from skin_analysis.models.wait import claim_early_webhook
 from skin_analysis.provider import (
     InsufficientCredit,
     InvalidActions,
@@ -96,6 +97,7 @@ class SubmitAnalysis:
         item = Analysis.get(request.analysis_id, consistent_read=True)
         if item.task_id:
             # A redelivery after the create succeeded: answer again, never create (and charge) again.
+            claim_early_webhook(item.task_id, request.analysis_id)
             self._succeed(request, item.task_id)
             return SubmitOutcome.ALREADY_SUBMITTED
         if item.status is not AnalysisStatus.QUEUED:
@@ -145,6 +147,8 @@ class SubmitAnalysis:
             # Another delivery recorded its task first; ours is an orphan the provider will also run.
             self._succeed(request, current.task_id)
             raise RetryLater(f"duplicate create: task {task_id} is an orphan of {current.task_id}") from exc
+        # A webhook may have beaten the create's answer (it found no task index entry and left a marker).
+        claim_early_webhook(task_id, item.analysis_id)
         self._succeed(request, task_id)
         return SubmitOutcome.SUBMITTED
 

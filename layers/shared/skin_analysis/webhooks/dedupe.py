@@ -42,12 +42,12 @@ class Deduped:
 
 
 class WebhookDedupe:
-    """Runs `handle(task_id, webhook_id)` once per webhook-id and replays its outcome for repeats."""
+    """Runs `handle(task_id, webhook_id, task_status)` once per webhook-id and replays its outcome for repeats."""
 
     def __init__(
         self,
         table_name: str,
-        handle: Callable[[str, str], WakeResult],
+        handle: Callable[[str, str, str | None], WakeResult],
         *,
         expires_after_seconds: int,
         client: DynamoDBClient | None = None,
@@ -75,14 +75,19 @@ class WebhookDedupe:
         """The outcome for this delivery; raises IdempotencyAlreadyInProgressError while a twin is handled."""
         handled: list[WakeResult] = []
         answer: dict[str, Any] = self._once(
-            delivery={"webhook_id": webhook.webhook_id, "task_id": webhook.task_id}, handled=handled
+            delivery={
+                "webhook_id": webhook.webhook_id,
+                "task_id": webhook.task_id,
+                "task_status": webhook.notification.data.task_status,
+            },
+            handled=handled,
         )
         if handled:
             return Deduped(handled[0], duplicate=False)
         return Deduped(WakeResult(WebhookOutcome(answer["outcome"])), duplicate=True)
 
-    def _first_delivery(self, *, delivery: dict[str, str], handled: list[WakeResult]) -> dict[str, Any]:
-        result = self._handle(delivery["task_id"], delivery["webhook_id"])
+    def _first_delivery(self, *, delivery: dict[str, Any], handled: list[WakeResult]) -> dict[str, Any]:
+        result = self._handle(delivery["task_id"], delivery["webhook_id"], delivery.get("task_status"))
         handled.append(result)
         # Only the outcome is kept for days: no analysis id, so erasing an analysis leaves nothing here.
         return {"outcome": result.outcome.value}

@@ -17,7 +17,7 @@ from skin_analysis.models.wait import record_webhook, remember_early_webhook
 if TYPE_CHECKING:
     from skin_analysis.callbacks import TaskCallbacks
 
-#: The output the webhook gives the waiting task (Wait For Webhook discards it: `ResultPath: null`).
+#: The output the webhook gives the waiting task (Wait For Webhook puts it at `$.wake`); `task_status` is added.
 WAKE_OUTPUT = {"woken_by": "webhook"}
 
 
@@ -50,7 +50,7 @@ class WakeAnalysis:
     def __init__(self, callbacks: TaskCallbacks) -> None:
         self._callbacks = callbacks
 
-    def __call__(self, task_id: str, webhook_id: str) -> WakeResult:
+    def __call__(self, task_id: str, webhook_id: str, task_status: str | None = None) -> WakeResult:
         """Handle the first delivery of a verified webhook about `task_id`."""
         analysis_id = _analysis_of(task_id)
         if analysis_id is None:
@@ -65,7 +65,9 @@ class WakeAnalysis:
             return WakeResult(WebhookOutcome.FINISHED, analysis_id)
         if seen.task_token is None:
             return WakeResult(WebhookOutcome.RECORDED, analysis_id)
-        woken = self._callbacks.succeed(seen.task_token, WAKE_OUTPUT)
+        # A verified "success" lets the machine go straight to Finalize (its GET is the floor's second call);
+        # anything else goes through Check Status, which reads the real status.
+        woken = self._callbacks.succeed(seen.task_token, {**WAKE_OUTPUT, "task_status": task_status or "unknown"})
         return WakeResult(WebhookOutcome.WOKEN if woken else WebhookOutcome.WAIT_OVER, analysis_id)
 
 
