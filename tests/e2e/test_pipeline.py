@@ -12,19 +12,20 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import jsonschema
 import pytest
 from PIL import Image
 
 from skin_analysis.ratelimit import max_in_any_window
 from skin_analysis_local.event_schemas import SCHEMAS_DIR, schema_file_name
+from tests.e2e.conftest import E2E_SETTINGS
 from tests.e2e.pipeline import Pipeline, plain_jpeg
+from tests.e2e.stack import start_local_stack
 from tests.unit.imaging.corpus import encode, jpeg_header_only, photo, png_header_only
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    import boto3
 
 COMPLETED, FAILED = "Skin Analysis Completed", "Skin Analysis Failed"
 
@@ -183,3 +184,31 @@ def test_thirty_photos_at_once_all_succeed_inside_the_scaled_budget(
     ]
     print(f"poll path: {calls / 30:.2f} provider calls and {sum(transitions) / 30:.1f} history events per analysis")
     assert calls / 30 <= 4
+
+
+@pytest.fixture(scope="module")
+def zip_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """A second stack whose provider results come as ZIP files (the format is a stack parameter)."""
+    stack = start_local_stack(tmp_path_factory.mktemp("zip-results"), *E2E_SETTINGS, "--param", "ResultFormat=zip")
+    try:
+        session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
+        yield Pipeline.observe(session, stack.info)
+    finally:
+        stack.stop()
+
+
+@pytest.mark.parametrize(
+    "metadata", [{}, {"skin-quality": "hd", "skin-actions": "hd_wrinkle,hd_acne,hd_skin_type"}], ids=["sd", "hd"]
+)
+def test_zip_results_give_the_same_scores_and_masks(zip_pipeline: Pipeline, metadata: dict[str, str]) -> None:
+    analysis_id = zip_pipeline.upload(plain_jpeg((1920, 1440)), **metadata)
+    item = zip_pipeline.finished(analysis_id)
+    assert item["status"]["S"] == "SUCCEEDED", item.get("error_message")
+    assert _numbers(item["scores"]) == zip_pipeline.expected_scores(item)
+    mask_keys = _numbers(item["mask_keys"])
+    assert mask_keys
+    for key in mask_keys.values():
+        assert zip_pipeline.s3.head_object(Bucket=zip_pipeline.info["results_bucket"], Key=key)["ContentLength"] > 0
+    [event] = zip_pipeline.events_of(analysis_id)
+    assert event["detail-type"] == COMPLETED
+    _schema_valid(event)
