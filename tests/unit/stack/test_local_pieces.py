@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from skin_analysis_local.stack.partners import usage_plans_by_tier
+from skin_analysis.partners.registry import usage_plans_by_tier
 from skin_analysis_local.stack.resources import generated_secret
 from skin_analysis_local.stack.runtime import localize_url, webhook_secret
 from skin_analysis_local.template import load_template
