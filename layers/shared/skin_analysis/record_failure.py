@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from skin_analysis.errors import describe_error
 from skin_analysis.events import AnalysisFailed, ErrorDetail, SourceObject
@@ -41,17 +41,23 @@ def announce_failure(item: Analysis, publisher: EventPublisher) -> None:
 def failed_event(item: Analysis) -> AnalysisFailed:
     """The `Skin Analysis Failed` detail of a FAILED item."""
     code = item.error_code or "unknown"
+    described = describe_error(code)
     return AnalysisFailed(
-        analysis_id=item.analysis_id,
-        partner_id=item.partner_id,
-        source=source_of(item),
-        quality=item.quality,
-        dst_actions=list(item.dst_actions or []),
-        occurred_at=item.updated_at or utc_now(),
-        error=ErrorDetail(
-            code=code, message=item.error_message or describe_error(code).meaning, fix=describe_error(code).fix
-        ),
+        **event_subject(item),
+        error=ErrorDetail(code=code, message=item.error_message or described.meaning, fix=described.fix),
     )
+
+
+def event_subject(item: Analysis) -> dict[str, Any]:
+    """The fields every terminal event of an analysis carries: which analysis, from where, asking for what."""
+    return {
+        "analysis_id": item.analysis_id,
+        "partner_id": item.partner_id,
+        "source": source_of(item),
+        "quality": item.quality,
+        "dst_actions": list(item.dst_actions or []),
+        "occurred_at": item.updated_at or utc_now(),
+    }
 
 
 def source_of(item: Analysis) -> SourceObject | None:

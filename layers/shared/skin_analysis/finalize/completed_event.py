@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from skin_analysis.events import AnalysisCompleted, ResultLocation
-from skin_analysis.models import utc_now
-from skin_analysis.record_failure import source_of
+from skin_analysis.record_failure import event_subject
 
 if TYPE_CHECKING:
     from skin_analysis.models import Analysis
@@ -22,12 +21,7 @@ def completed_event(item: Analysis, *, table: str, bucket: str) -> AnalysisCompl
     skin_age = _plain(item.skin_age)
     overall = _plain(item.overall_score)
     return AnalysisCompleted(
-        analysis_id=item.analysis_id,
-        partner_id=item.partner_id,
-        source=source_of(item),
-        quality=item.quality,
-        dst_actions=list(item.dst_actions or []),
-        occurred_at=item.updated_at or utc_now(),
+        **event_subject(item),
         overall_score=float(overall) if overall is not None else None,
         skin_age=round(skin_age) if skin_age is not None else None,
         scores=_plain(item.scores) or {},
