@@ -21,6 +21,7 @@ from pynamodb.models import Model
 from skin_analysis.models.analysis import Analysis, utc_now
 from skin_analysis.models.status import AnalysisStatus
 from skin_analysis.models.task_index import TaskIndexEntry
+from skin_analysis.models.transitions import AnalysisNotFound, IllegalTransition, current_status
 
 #: Statuses in which an execution may be waiting for the provider (a task id exists, no result yet).
 WAITING_STATUSES = (AnalysisStatus.SUBMITTED, AnalysisStatus.RUNNING)
@@ -30,12 +31,23 @@ _EARLY_PREFIX = "early#"
 
 
 def rearm_webhook_wait(analysis_id: str) -> Analysis:
-    """Forget a webhook seen while the task still ran, so the next wait sleeps instead of failing at once."""
+    """Forget a webhook seen while the task still ran, so the next wait sleeps instead of failing at once.
+
+    Returns the item as it is now; raises IllegalTransition when the analysis no longer waits on its task.
+    """
     item = Analysis(analysis_id)
-    item.update(
-        actions=[Analysis.webhook_at.remove(), Analysis.task_token.remove()],
-        condition=Analysis.status.is_in(*WAITING_STATUSES),
-    )
+    try:
+        item.update(
+            actions=[Analysis.webhook_at.remove(), Analysis.task_token.remove()],
+            condition=Analysis.status.is_in(*WAITING_STATUSES),
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code != "ConditionalCheckFailedException":
+            raise
+        current = current_status(analysis_id)
+        if current is None:
+            raise AnalysisNotFound(analysis_id) from exc
+        raise IllegalTransition(analysis_id, current, AnalysisStatus.RUNNING) from exc
     return item
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict
 
-from skin_analysis.models import Analysis, AnalysisStatus, IllegalTransition, transition, utc_now
+from skin_analysis.models import Analysis, AnalysisStatus, transition, utc_now
 from skin_analysis.models.wait import rearm_webhook_wait
 from skin_analysis.provider.results import TaskState
 
@@ -66,10 +66,9 @@ class CheckStatus:
 
     @staticmethod
     def _mark_running(analysis_id: str) -> Analysis:
-        try:
-            transition(analysis_id, AnalysisStatus.RUNNING)
-        except IllegalTransition as exc:
-            if exc.current is not AnalysisStatus.RUNNING:
-                raise
         # A webhook that came while the task still ran (early or duplicated) must not wake every wait at once.
-        return rearm_webhook_wait(analysis_id)
+        # One write per poll: the status moves only on the first running answer, when the item says SUBMITTED.
+        item = rearm_webhook_wait(analysis_id)
+        if item.status is AnalysisStatus.SUBMITTED:
+            return transition(analysis_id, AnalysisStatus.RUNNING)
+        return item
