@@ -1,18 +1,21 @@
-"""Helpers shared by every tier: waiting on an SLA, free ports, and loading a function as Lambda would."""
+"""Helpers shared by every tier: waiting on an SLA, free ports, loading a function as Lambda would, draining a queue."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import socket
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from types import ModuleType
+
+    from mypy_boto3_sqs import SQSClient
 
 T = TypeVar("T")
 
@@ -62,3 +65,15 @@ def load_function(name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def drain_queue(sqs: SQSClient, queue_url: str) -> list[dict[str, Any]]:
+    """Every message body (JSON) on the queue right now, each deleted once read."""
+    received: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+        "Messages", []
+    ):
+        for message in messages:
+            received.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return received

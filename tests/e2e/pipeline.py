@@ -14,7 +14,7 @@ from skin_analysis.ingest import ObjectIdentity
 from skin_analysis.provider.actions import SKIN_TYPE_ACTIONS, regions_of
 from skin_analysis_local.simulator.control import SimulatorControl
 from skin_analysis_local.simulator.results import raw_score, ui_score
-from tests.helpers import wait_until
+from tests.helpers import drain_queue, wait_until
 from tests.unit.imaging.corpus import encode, photo
 
 if TYPE_CHECKING:
@@ -125,12 +125,7 @@ class Pipeline:
         return [event for event in self.received if event["detail"].get("analysis_id") == analysis_id]
 
     def _drain(self) -> None:
-        while messages := self.sqs.receive_message(
-            QueueUrl=self.events_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", []):
-            for message in messages:
-                self.received.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self.received.extend(drain_queue(self.sqs, self.events_queue_url))
 
     def execution_history(self, analysis_id: str, machine_arn: str) -> list[dict[str, Any]]:
         execution_arn = f"{machine_arn.replace(':stateMachine:', ':execution:')}:{analysis_id}"

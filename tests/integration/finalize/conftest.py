@@ -24,7 +24,7 @@ from skin_analysis.settings import load_settings
 from skin_analysis_local.simulator import Simulator, SimulatorConfig, SimulatorControl
 from skin_analysis_local.tables import create_table_from_template
 from skin_analysis_local.template import load_template
-from tests.helpers import LambdaContextStandIn, load_function, wait_until
+from tests.helpers import LambdaContextStandIn, drain_queue, load_function, wait_until
 from tests.integration.provider.conftest import jpeg
 
 if TYPE_CHECKING:
@@ -148,12 +148,7 @@ class FinalizeStack:
 
     def events(self, analysis_id: str, detail_type: str | None = None) -> list[dict[str, Any]]:
         """Events of ours about `analysis_id` seen so far (drains the observer queue into `received`)."""
-        while messages := self.sqs.receive_message(
-            QueueUrl=self.events_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", []):
-            for message in messages:
-                self.received.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self.received.extend(drain_queue(self.sqs, self.events_queue_url))
         return [
             event
             for event in self.received

@@ -14,7 +14,7 @@ from skin_analysis.events import EVENT_SOURCE
 from skin_analysis.settings import load_settings
 from skin_analysis_local.tables import create_table_from_template
 from skin_analysis_local.template import load_template
-from tests.helpers import LambdaContextStandIn, load_function
+from tests.helpers import LambdaContextStandIn, drain_queue, load_function
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -69,14 +69,7 @@ class IngestStack:
 
     def events(self) -> list[dict[str, Any]]:
         """Every event of ours published so far (drains the observer queue)."""
-        received: list[dict[str, Any]] = []
-        while messages := self.sqs.receive_message(
-            QueueUrl=self.events_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
-        ).get("Messages", []):
-            for message in messages:
-                received.append(json.loads(message["Body"]))
-                self.sqs.delete_message(QueueUrl=self.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
-        return received
+        return drain_queue(self.sqs, self.events_queue_url)
 
 
 @pytest.fixture(scope="module")
