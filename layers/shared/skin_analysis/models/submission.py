@@ -16,7 +16,7 @@ from pynamodb.transactions import TransactWrite
 from skin_analysis.models.analysis import Analysis, utc_now
 from skin_analysis.models.status import LEGAL_PREDECESSORS, AnalysisStatus
 from skin_analysis.models.task_index import TaskIndexEntry
-from skin_analysis.models.transitions import AnalysisNotFound, IllegalTransition, StateConflict, current_status
+from skin_analysis.models.transitions import IllegalTransition, StateConflict, lost_move
 
 if TYPE_CHECKING:
     from pynamodb.expressions.condition import Condition
@@ -75,7 +75,7 @@ def record_submitted_task(analysis_id: str, task_id: str, task_index_ttl_days: i
     except TransactWriteError as exc:
         if exc.cause_response_code != "TransactionCanceledException":
             raise
-        raise _conflict(analysis_id, AnalysisStatus.SUBMITTED) from exc
+        raise lost_move(analysis_id, AnalysisStatus.SUBMITTED) from exc
 
 
 def _update_queued(analysis_id: str, actions: list[Action], condition: Condition | None = None) -> Analysis:
@@ -86,10 +86,5 @@ def _update_queued(analysis_id: str, actions: list[Action], condition: Condition
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-        raise _conflict(analysis_id, AnalysisStatus.QUEUED) from exc
+        raise lost_move(analysis_id, AnalysisStatus.QUEUED) from exc
     return item
-
-
-def _conflict(analysis_id: str, target: AnalysisStatus) -> IllegalTransition | AnalysisNotFound:
-    current = current_status(analysis_id)
-    return AnalysisNotFound(analysis_id) if current is None else IllegalTransition(analysis_id, current, target)

@@ -82,11 +82,14 @@ def transition(analysis_id: str, target: AnalysisStatus, attributes: Mapping[str
     except UpdateError as exc:
         if not _lost_condition(exc):
             raise
-        current = current_status(analysis_id)
-        if current is None:
-            raise AnalysisNotFound(analysis_id) from exc
-        raise IllegalTransition(analysis_id, current, target) from exc
+        raise lost_move(analysis_id, target) from exc
     return item
+
+
+def lost_move(analysis_id: str, target: AnalysisStatus) -> IllegalTransition | AnalysisNotFound:
+    """Why a conditional write towards `target` lost: the item's current status, or that there is no item."""
+    current = current_status(analysis_id)
+    return AnalysisNotFound(analysis_id) if current is None else IllegalTransition(analysis_id, current, target)
 
 
 def current_status(analysis_id: str) -> AnalysisStatus | None:

@@ -21,7 +21,7 @@ from pynamodb.models import Model
 from skin_analysis.models.analysis import Analysis, utc_now
 from skin_analysis.models.status import AnalysisStatus
 from skin_analysis.models.task_index import TaskIndexEntry
-from skin_analysis.models.transitions import AnalysisNotFound, IllegalTransition, current_status
+from skin_analysis.models.transitions import lost_move
 
 #: Statuses in which an execution may be waiting for the provider (a task id exists, no result yet).
 WAITING_STATUSES = (AnalysisStatus.SUBMITTED, AnalysisStatus.RUNNING)
@@ -44,10 +44,7 @@ def rearm_webhook_wait(analysis_id: str) -> Analysis:
     except UpdateError as exc:
         if exc.cause_response_code != "ConditionalCheckFailedException":
             raise
-        current = current_status(analysis_id)
-        if current is None:
-            raise AnalysisNotFound(analysis_id) from exc
-        raise IllegalTransition(analysis_id, current, AnalysisStatus.RUNNING) from exc
+        raise lost_move(analysis_id, AnalysisStatus.RUNNING) from exc
     return item
 
 
