@@ -48,7 +48,8 @@ class SimulatorConfig:
     delay: float = 5.0  # seconds a task stays running
     delay_jitter: float = 1.0  # ± seconds, only when delay > 0
     seed: int = 0  # seeds the jitter, so runs are repeatable
-    rate_limit: int = 250  # requests per 300 s, per key and per IP
+    rate_limit: int = 250  # requests per `rate_window`, per key and per IP
+    rate_window: float = RATE_WINDOW  # seconds; a scaled limit (25 per 30 s) keeps a burst bench to minutes
     rate_limit_counts_rejected: bool = False  # GUESS: whether 429-ed requests fill the window too
     initial_units: float = 1000.0  # per API key (each key is its own account)
     upload_url_ttl: float = 3600.0  # GUESS: presigned PUT lifetime (undocumented)

@@ -110,8 +110,8 @@ def patch_config(ctx: Context) -> Response:
     state = ctx.state
     with state.lock:
         updated = state.config.with_values(values)
-        if updated.rate_limit != state.config.rate_limit:
-            state.limiter = SlidingWindowLimiter(updated.rate_limit)
+        if (updated.rate_limit, updated.rate_window) != (state.config.rate_limit, state.config.rate_window):
+            state.limiter = SlidingWindowLimiter(updated.rate_limit, updated.rate_window)
         state.config = updated
     return get_config(ctx)
 

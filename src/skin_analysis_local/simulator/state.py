@@ -260,7 +260,7 @@ class SimulatorState:
             self.file_fixtures: dict[str, str] = {}  # file_id → outcome
             self.url_fixtures: dict[str, bytes] = {}
             self.counters = Counters()
-            self.limiter = SlidingWindowLimiter(self.config.rate_limit)
+            self.limiter = SlidingWindowLimiter(self.config.rate_limit, self.config.rate_window)
             now_ms = int(self.clock.now() * 1000)
             self.accounts: dict[str, list[Lot]] = {
                 key: [Lot(13105541279084536 + i, "ApiSubsToken", self.config.initial_units, now_ms + _LOT_TTL_MS)]

@@ -195,6 +195,16 @@ def test_rate_limit_per_ip_across_keys(make_simulator: MakeSimulator) -> None:
     assert call("k3", "10.0.0.1") == 200
 
 
+def test_a_scaled_rate_window_admits_again_after_its_own_length(make_simulator: MakeSimulator) -> None:
+    # Given a scaled limit of 2 requests per 30 s, used up
+    sim = make_simulator(rate_limit=2, rate_window=30.0)
+    statuses = [raw(sim, "GET", "/s2s/v1.0/client/credit").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+    # When 30 s pass (not 300), then requests are admitted again
+    sim.state.clock.advance(31)
+    assert raw(sim, "GET", "/s2s/v1.0/client/credit").status_code == 200
+
+
 # Invalid task ID, task timeout ----------------------------------------------------------------------
 
 
