@@ -110,11 +110,11 @@ class Pipeline:
         return scores
 
     def finished(self, analysis_id: str, timeout: float = 60) -> dict[str, Any]:
-        """The item once it is SUCCEEDED or FAILED."""
+        """The item once it is SUCCEEDED or FAILED and its terminal event went out (`announced_at` is written last)."""
 
         def terminal() -> dict[str, Any] | None:
             item = self.item(analysis_id)
-            return item if item and item["status"]["S"] in TERMINAL else None
+            return item if item and item["status"]["S"] in TERMINAL and "announced_at" in item else None
 
         return wait_until(terminal, timeout, interval=0.2, what=f"analysis {analysis_id} to finish")
 

@@ -100,3 +100,40 @@ def test_an_expired_task_raises_task_expired_for_the_state_machine(submission_st
     stack.simulator.expire_task(progress["task_id"])
     with pytest.raises(TaskExpired):
         _check(stack, analysis_id, progress)
+
+
+def test_a_verified_success_webhook_on_the_item_spares_the_status_get(submission_stack: SubmissionStack) -> None:
+    stack = submission_stack
+    # Given a webhook that reported success before the wait stored its token (the wait then checks at once)
+    analysis_id, progress = _submitted(stack)
+    Analysis(analysis_id).update(actions=[Analysis.webhook_at.set(utc_now()), Analysis.webhook_status.set("success")])
+    gets_before = stack.simulator.calls("task.status")
+
+    # When Check Status runs
+    result = _check(stack, analysis_id, progress)
+
+    # Then it routes to Finalize without a GET: Finalize's own GET is the analysis's second and last call
+    assert (result["succeeded"], result["failed"], result["attempt"]) == (True, False, 1)
+    assert stack.simulator.calls("task.status") == gets_before
+
+
+@pytest.mark.parametrize("reported", ["error", None])
+def test_any_other_webhook_report_is_checked_with_a_get(
+    submission_stack: SubmissionStack, reported: str | None
+) -> None:
+    stack = submission_stack
+    stack.simulator.configure(delay=60)
+    analysis_id, progress = _submitted(stack)
+    actions = [Analysis.webhook_at.set(utc_now())]
+    if reported:
+        actions.append(Analysis.webhook_status.set(reported))
+    Analysis(analysis_id).update(actions=actions)
+    gets_before = stack.simulator.calls("task.status")
+
+    result = _check(stack, analysis_id, progress)
+
+    # The GET decides (the task still runs), and the re-arm forgets the report with webhook_at
+    assert stack.simulator.calls("task.status") == gets_before + 1
+    assert result["succeeded"] is False
+    item = Analysis.get(analysis_id, consistent_read=True)
+    assert (item.webhook_at, item.webhook_status) == (None, None)

@@ -94,7 +94,9 @@ def test_a_repeated_webhook_id_never_wakes_a_second_time(
     analysis_id, task_id = stack.submitted_analysis()
     webhook_id = f"msg_{task_id}:{int(time.time())}"
     assert body_of(stack.deliver(stack.event(task_id, webhook_id=webhook_id)))["outcome"] == "recorded"
+    assert stack.item(analysis_id).webhook_status == "success"
     rearm_webhook_wait(analysis_id)
+    assert stack.item(analysis_id).webhook_status is None
     arn = stack.start_wait(analysis_id, delay_seconds=60)
     token = stack.token_stored(analysis_id)
     capsys.readouterr()
@@ -157,8 +159,10 @@ def test_a_webhook_that_beats_the_create_answer_is_applied_when_the_submitter_re
     record_submitted_task(queued_id, task_id)
     assert claim_early_webhook(task_id, queued_id)
 
-    # Then webhook_at is set, so the wait checks at once, and the marker is gone
-    assert stack.item(queued_id).webhook_at is not None
+    # Then webhook_at is set with the reported status, so the wait checks at once without a GET; the marker is gone
+    item = stack.item(queued_id)
+    assert item.webhook_at is not None
+    assert item.webhook_status == "success"
     assert not claim_early_webhook(task_id, queued_id)
     execution = stack.finished(stack.start_wait(queued_id, delay_seconds=60), timeout=10)
     assert json.loads(execution["output"])["wake"]["Error"] == CCF

@@ -78,8 +78,14 @@ class Analysis(Model):
     # Written by the state machine and the webhook with the low-level API; declared so reads see them.
     task_token = UnicodeAttribute(null=True)
     webhook_at = UTCDateTimeAttribute(null=True)
+    # The task status a verified webhook reported with `webhook_at` ("success", "error", ...): on "success"
+    # Check Status skips its GET, so a webhook that beat the stored token costs no third provider call.
+    webhook_status = UnicodeAttribute(null=True)
     # When the terminal event (Completed or Failed) was accepted by EventBridge; unset means still owed.
     announced_at = UTCDateTimeAttribute(null=True)
+    # How often `skin-analysis replay` reopened this analysis after a failure, and when it last did.
+    replays = NumberAttribute(null=True)
+    replayed_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default_for_new=utc_now)
     updated_at = UTCDateTimeAttribute(default=utc_now)
     expires_at = TTLAttribute(null=True)

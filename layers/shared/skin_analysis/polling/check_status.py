@@ -1,5 +1,8 @@
 """Check Status: one GET under a read permit; tells the state machine where to go, as booleans only.
 
+The GET is skipped when a verified webhook already reported success on the item: the wait did not take the
+webhook's token (the webhook came first, or after the wait timed out), and Finalize's GET reads the result anyway.
+
 Choice states cannot compare AWS timestamps reliably, so the deadline is computed here and routed on
 `deadline_passed` (LOCAL-EMULATION, "Gaps").
 """
@@ -11,7 +14,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from skin_analysis.models import Analysis, AnalysisStatus, transition, utc_now
-from skin_analysis.models.wait import rearm_webhook_wait
+from skin_analysis.models.wait import rearm_webhook_wait, webhook_reported_success
 from skin_analysis.provider.results import TaskState
 
 if TYPE_CHECKING:
@@ -43,8 +46,10 @@ class CheckStatus:
 
     def __call__(self, analysis_id: str, progress: Progress) -> Progress:
         """Raises the provider's errors (TaskExpired, ProviderTaskTimeout, rate and 5xx errors) for the machine."""
-        status = self._client.get_task(progress.task_id)
         attempt = progress.attempt + 1
+        if webhook_reported_success(analysis_id):
+            return Progress(task_id=progress.task_id, attempt=attempt, succeeded=True)
+        status = self._client.get_task(progress.task_id)
         if status.state is TaskState.SUCCESS:
             return Progress(task_id=progress.task_id, attempt=attempt, succeeded=True)
         if status.state is TaskState.ERROR:

@@ -1,8 +1,9 @@
 """What a verified webhook does: find the analysis of its task, record that it came, wake the waiting execution.
 
-The notification only says "look": it never changes a status. The analysis learns the result from Check
-Status's GET, which runs at once whether the webhook completed the stored token or the wait found
-`webhook_at` already set (the race rule, DESIGN §2).
+The notification only says "look": it never changes a status. A verified "success" sends the execution to
+Finalize, whose GET reads the result; any other report sends it through Check Status's GET. Whether the webhook
+completed the stored token or the wait found `webhook_at` already set (the race rule, DESIGN §2), the status
+it reported is kept on the item for Check Status.
 """
 
 from __future__ import annotations
@@ -56,11 +57,11 @@ class WakeAnalysis:
         if analysis_id is None:
             # The webhook can beat the create's answer: leave a marker the submitter claims once it records the
             # task, then look again in case it recorded the task in between (write first, read second).
-            remember_early_webhook(task_id, webhook_id)
+            remember_early_webhook(task_id, webhook_id, task_status)
             analysis_id = _analysis_of(task_id)
             if analysis_id is None:
                 return WakeResult(WebhookOutcome.ORPHAN)
-        seen = record_webhook(analysis_id)
+        seen = record_webhook(analysis_id, task_status)
         if seen is None:
             return WakeResult(WebhookOutcome.FINISHED, analysis_id)
         if seen.task_token is None:
