@@ -18,7 +18,7 @@ class AnalysisStatus(StrEnum):
 
     @property
     def terminal(self) -> bool:
-        """A terminal status never changes again."""
+        """A terminal status never changes again, except when an operator replays a FAILED analysis."""
         return self in TERMINAL_STATUSES
 
 
@@ -26,7 +26,7 @@ TERMINAL_STATUSES = frozenset({AnalysisStatus.SUCCEEDED, AnalysisStatus.FAILED})
 NON_TERMINAL_STATUSES = frozenset(AnalysisStatus) - TERMINAL_STATUSES
 
 # Each status lists the statuses it may be entered from. SUBMITTED -> SUCCEEDED is legal because the webhook
-# can beat the first poll; any live status may fail; nothing leaves a terminal status.
+# can beat the first poll; any live status may fail; no transition leaves a terminal status (only reopen, below).
 LEGAL_PREDECESSORS: dict[AnalysisStatus, frozenset[AnalysisStatus]] = {
     AnalysisStatus.AWAITING_UPLOAD: frozenset(),
     AnalysisStatus.RECEIVED: frozenset({AnalysisStatus.AWAITING_UPLOAD}),
@@ -36,6 +36,11 @@ LEGAL_PREDECESSORS: dict[AnalysisStatus, frozenset[AnalysisStatus]] = {
     AnalysisStatus.SUCCEEDED: frozenset({AnalysisStatus.SUBMITTED, AnalysisStatus.RUNNING}),
     AnalysisStatus.FAILED: NON_TERMINAL_STATUSES,
 }
+
+# The one way out of a terminal status: `skin-analysis replay` reopens a FAILED analysis (models.transitions.reopen),
+# never through `transition`. QUEUED submits a new task; SUBMITTED resumes polling the task the item already has.
+REOPENED_FROM = AnalysisStatus.FAILED
+REOPEN_TARGETS = frozenset({AnalysisStatus.QUEUED, AnalysisStatus.SUBMITTED})
 
 # Statuses an item may be created in (a partner analysis waits for its upload; an S3 upload arrives at once).
 INITIAL_STATUSES = frozenset({AnalysisStatus.AWAITING_UPLOAD, AnalysisStatus.RECEIVED})

@@ -8,11 +8,18 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from skin_analysis.errors import SkinAnalysisError
 from skin_analysis.models.analysis import Analysis, utc_now
-from skin_analysis.models.status import INITIAL_STATUSES, LEGAL_PREDECESSORS, AnalysisStatus
+from skin_analysis.models.status import (
+    INITIAL_STATUSES,
+    LEGAL_PREDECESSORS,
+    REOPEN_TARGETS,
+    REOPENED_FROM,
+    AnalysisStatus,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from pynamodb.expressions.condition import Condition
     from pynamodb.expressions.update import Action
 
 
@@ -71,19 +78,48 @@ def transition(analysis_id: str, target: AnalysisStatus, attributes: Mapping[str
     Raises IllegalTransition when the current status does not allow the move, AnalysisNotFound when there is
     no such item. `None` values remove the attribute.
     """
-    actions: list[Action] = [Analysis.status.set(target), Analysis.updated_at.set(utc_now())]
-    for name, value in (attributes or {}).items():
-        attribute = Analysis.get_attributes()[name]
-        actions.append(attribute.remove() if value is None else attribute.set(value))
+    actions = [Analysis.status.set(target), Analysis.updated_at.set(utc_now()), *_attribute_actions(attributes)]
     condition = Analysis.analysis_id.exists() & Analysis.status.is_in(*LEGAL_PREDECESSORS[target])
-    item = Analysis(analysis_id)
     try:
-        item.update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if not _lost_condition(exc):
-            raise
+        return _conditional_update(analysis_id, actions, condition)
+    except _ConditionLost as exc:
         raise lost_move(analysis_id, target) from exc
-    return item
+
+
+class ReopenLost(StateConflict):
+    """Raised when a FAILED analysis changed since it was read: another replay reopened it first, or it moved on."""
+
+    def __init__(self, analysis_id: str) -> None:
+        super().__init__(f"analysis {analysis_id} changed since it was read; it was not reopened")
+        self.analysis_id = analysis_id
+
+
+def reopen(analysis_id: str, target: AnalysisStatus, seen: Analysis, attributes: Mapping[str, Any]) -> Analysis:
+    """Move a FAILED analysis back to `target` (QUEUED or SUBMITTED) for a replay; returns the new item.
+
+    The write is conditional on the item still being exactly the failure `seen` (status, `error_code` and the
+    `updated_at` of its failure), so of two replays that read the same failure only one reopens it, and a
+    failure replayed and failed again is not reopened on the strength of the older read. Counts `replays`.
+    Raises ReopenLost otherwise. `None` values in `attributes` remove the attribute.
+    """
+    if target not in REOPEN_TARGETS:
+        raise ValueError(f"a failed analysis is reopened as one of {sorted(REOPEN_TARGETS)}, not {target}")
+    actions: list[Action] = [
+        Analysis.status.set(target),
+        Analysis.updated_at.set(utc_now()),
+        Analysis.replays.add(1),
+        Analysis.replayed_at.set(utc_now()),
+        *_attribute_actions(attributes),
+    ]
+    condition = (
+        (Analysis.status == REOPENED_FROM)
+        & (Analysis.updated_at == seen.updated_at)
+        & (Analysis.error_code == seen.error_code if seen.error_code else Analysis.error_code.does_not_exist())
+    )
+    try:
+        return _conditional_update(analysis_id, actions, condition)
+    except _ConditionLost as exc:
+        raise ReopenLost(analysis_id) from exc
 
 
 def lost_move(analysis_id: str, target: AnalysisStatus) -> IllegalTransition | AnalysisNotFound:
@@ -98,6 +134,30 @@ def current_status(analysis_id: str) -> AnalysisStatus | None:
         return Analysis.get(analysis_id, consistent_read=True, attributes_to_get=["status"]).status
     except Analysis.DoesNotExist:
         return None
+
+
+class _ConditionLost(Exception):
+    """The update's condition did not hold; the caller says why."""
+
+
+def _conditional_update(analysis_id: str, actions: list[Action], condition: Condition) -> Analysis:
+    item = Analysis(analysis_id)
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as exc:
+        if not _lost_condition(exc):
+            raise
+        raise _ConditionLost from exc
+    return item
+
+
+def _attribute_actions(attributes: Mapping[str, Any] | None) -> list[Action]:
+    """SET each named attribute, or REMOVE it when its value is None."""
+    actions: list[Action] = []
+    for name, value in (attributes or {}).items():
+        attribute = Analysis.get_attributes()[name]
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    return actions
 
 
 def _lost_condition(exc: PutError | UpdateError) -> bool:

@@ -1,0 +1,1 @@
+"""The operator commands `submit`, `status`, `replay` and `doctor`: thin shells over the layer's domain code."""
