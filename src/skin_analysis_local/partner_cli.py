@@ -14,18 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from skin_analysis_local.stack.statedir import DEFAULT_STATE_DIR
-from skin_analysis_local.target import (
-    RegionOption,
-    StackNameOption,
-    StackTarget,
-    StateDirOption,
-    TargetNotFound,
-    resolve_target,
-)
+from skin_analysis_local.target import RegionOption, StackNameOption, StackTarget, StateDirOption, target_or_exit
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from skin_analysis.partners.registry import PartnerRecord, PartnerRegistry
 
@@ -58,14 +50,6 @@ def open_registry(target: StackTarget) -> Iterator[PartnerRegistry]:
                 os.environ[name] = value
 
 
-def _target(state_dir: Path, stack_name: str | None, region: str | None) -> StackTarget:
-    try:
-        return resolve_target(state_dir=state_dir, stack_name=stack_name, region=region)
-    except TargetNotFound as error:
-        typer.echo(f"error: {error}", err=True)
-        raise typer.Exit(1) from error
-
-
 def _record_json(record: PartnerRecord) -> dict[str, Any]:
     created = record.created_at.isoformat() if record.created_at else None
     return {
@@ -89,7 +73,7 @@ def add(
     """Issue an API key for a partner on its tier's usage plan; the key is printed once."""
     from skin_analysis.partners.registry import PartnerAdminError  # noqa: PLC0415
 
-    target = _target(state_dir, stack_name, region)
+    target = target_or_exit(state_dir, stack_name, region)
     with open_registry(target) as registry:
         try:
             issued = registry.add(partner_id, tier)
@@ -114,7 +98,7 @@ def list_partners(
     as_json: AsJson = False,
 ) -> None:
     """Every partner key: partner, tier, key id and when it was issued (never the key itself)."""
-    target = _target(state_dir, stack_name, region)
+    target = target_or_exit(state_dir, stack_name, region)
     with open_registry(target) as registry:
         records = registry.partners()
     if as_json:
@@ -139,7 +123,7 @@ def remove(
     as_json: AsJson = False,
 ) -> None:
     """Revoke every key of a partner; its analyses stay until erased or expired."""
-    target = _target(state_dir, stack_name, region)
+    target = target_or_exit(state_dir, stack_name, region)
     with open_registry(target) as registry:
         removed = registry.remove(partner_id)
     if as_json:

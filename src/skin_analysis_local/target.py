@@ -3,11 +3,11 @@
 Every command that reads or drives a stack (`report`, `demo`, `submit`, `status`, `replay`, `doctor`) resolves
 its target here, with the same three options (the ones `skin-analysis partner` already uses):
 
-    from skin_analysis_local.target import RegionOption, StackNameOption, StateDirOption, resolve_target
+    from skin_analysis_local.target import RegionOption, StackNameOption, StateDirOption, target_or_exit
 
     def status(..., state_dir: StateDirOption = DEFAULT_STATE_DIR, stack_name: StackNameOption = None,
                region: RegionOption = None) -> None:
-        target = resolve_target(state_dir=state_dir, stack_name=stack_name, region=region)  # or TargetNotFound
+        target = target_or_exit(state_dir, stack_name, region)  # resolve_target, or "error: ..." and exit 1
         s3 = target.client("s3")            # endpoint and credentials already right for local or AWS
         target.table, target.uploads_bucket, target.results_bucket, target.event_bus, target.api_url
         target.outputs["StateMachineArn"]   # any template Output, as resolved (locally: outputs.json)
@@ -165,3 +165,12 @@ def resolve_target(
     if stack_name:
         return aws_target(stack_name, region, config_env)
     return local_target(state_dir)
+
+
+def target_or_exit(state_dir: Path, stack_name: str | None, region: str | None) -> StackTarget:
+    """`resolve_target` for a command: prints why on stderr and exits 1 when there is no such stack."""
+    try:
+        return resolve_target(state_dir=state_dir, stack_name=stack_name, region=region)
+    except TargetNotFound as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from error
