@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -81,4 +82,8 @@ def bound_models(target: StackTarget) -> Iterator[None]:
 
 def print_json(document: Any) -> None:
     """One JSON document on stdout (datetimes as ISO 8601)."""
-    typer.echo(json.dumps(document, default=str, indent=2))
+    typer.echo(json.dumps(document, default=_json_default, indent=2))
+
+
+def _json_default(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
