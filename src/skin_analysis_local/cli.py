@@ -9,7 +9,10 @@ import typer
 
 from skin_analysis_local.demo.command import demo_command
 from skin_analysis_local.local_cli import local_app
+from skin_analysis_local.operator_cli.doctor import doctor_command
 from skin_analysis_local.operator_cli.replay import replay_command
+from skin_analysis_local.operator_cli.status import status_command
+from skin_analysis_local.operator_cli.submit import submit_command
 from skin_analysis_local.partner_cli import partner_app
 from skin_analysis_local.report.command import report_command
 from skin_analysis_local.simulator.command import simulator_command
@@ -25,7 +28,10 @@ app = typer.Typer(
 app.command("simulator")(simulator_command)
 app.command("demo")(demo_command)
 app.command("report")(report_command)
+app.command("submit")(submit_command)
+app.command("status")(status_command)
 app.command("replay")(replay_command)
+app.command("doctor")(doctor_command)
 app.add_typer(local_app, name="local")
 app.add_typer(partner_app, name="partner")
 
