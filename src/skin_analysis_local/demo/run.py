@@ -62,8 +62,8 @@ def upload_portraits(target: StackTarget, photos: dict[Portrait, bytes]) -> list
     return uploads
 
 
-def follow(target: StackTarget, uploads: list[Upload], timeout: float, console: Console) -> dict[str, dict[str, Any]]:
-    """Each analysis's latest item, once all are SUCCEEDED or FAILED or `timeout` passed; a bar per photo."""
+def follow(target: StackTarget, uploads: list[Upload], timeout: float, console: Console) -> None:
+    """Show a bar per photo until every analysis is SUCCEEDED or FAILED, or `timeout` passed."""
     dynamodb: DynamoDBClient = target.client("dynamodb")
     items: dict[str, dict[str, Any]] = {}
     columns = (
@@ -95,7 +95,6 @@ def follow(target: StackTarget, uploads: list[Upload], timeout: float, console: 
             if all(items.get(u.analysis_id, {}).get("status") in _TERMINAL for u in uploads):
                 break
             time.sleep(0.25)
-    return items
 
 
 def results_table(uploads: list[Upload], items: dict[str, dict[str, Any]]) -> Table:
@@ -174,10 +173,13 @@ def run_demo(out_dir: Path, timeout: float, console: Console) -> int:
             target = local_target(Path(state))
             uploads = upload_portraits(target, {portrait: future.result() for portrait, future in drawn.items()})
             console.print(f"Dropped {len(uploads)} photos into s3://{target.uploads_bucket}/{UPLOAD_PREFIX}")
-            items = follow(target, uploads, timeout, console)
+            follow(target, uploads, timeout, console)
+            # Read once more: moto serves a read racing an update half-applied (SUCCEEDED without its scores).
+            gathered = gather(target, [u.analysis_id for u in uploads])
+            items = {analysis.analysis_id: analysis.item for analysis in gathered if analysis.item}
             console.print(results_table(uploads, items))
             console.print(failures_table(uploads, items))
-            report = write_report(gather(target, [u.analysis_id for u in uploads]), out_dir, "skin-analysis demo")
+            report = write_report(gathered, out_dir, "skin-analysis demo")
         finally:
             with console.status("Stopping the local stack..."):
                 stack.stop()
