@@ -67,7 +67,7 @@ schemas: install ## Regenerate schemas/*.json from the event models
 	$(BIN)/python -m skin_analysis_local.event_schemas
 
 demo: install ## Run the local demo and write demo-report/index.html
-	@echo "make demo: not built yet (issue 21 needs the local stack, the analysis state machine and the webhook)"; exit 1
+	$(BIN)/skin-analysis demo --out demo-report
 
 bench: install ## Run every benchmark section into bench/results.json
 	@missing=""; for section in normalize limiter cost burst latency cold_import; do \
