@@ -21,6 +21,11 @@ def machine_description() -> str:
     )
 
 
+def load_average() -> list[float]:
+    """The 1, 5 and 15 minute load averages: a section measured on a busy machine says so."""
+    return [round(load, 2) for load in os.getloadavg()]
+
+
 def record(section: str, figures: dict[str, Any], path: Path = RESULTS_PATH) -> dict[str, Any]:
     """Write `figures` as `results[section]`, keeping every other section; stamps `machine` and `measured_at`."""
     results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}

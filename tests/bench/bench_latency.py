@@ -1,0 +1,122 @@
+"""Bench: webhook received → result stored (item SUCCEEDED) and `Skin Analysis Completed` on the bus, warm workers.
+
+`python -m tests.bench.bench_latency` starts a local stack of its own (production waits: a 20 s webhook grace;
+tasks of 2 s, long enough for each execution to be waiting on its token when the webhook comes), warms every
+function with a few analyses, then uploads SAMPLES photos a little apart, so each webhook finds warm workers.
+For each analysis woken by its webhook:
+- received: `requestContext.requestTimeEpoch` of the webhook invoke (when the REST API emulation got the POST);
+- stored: the item's `updated_at` as Finalize wrote SUCCEEDED;
+- emitted: `SentTimestamp` of the Completed event on an SQS queue subscribed to the bus.
+The latency of an analysis is the later of stored and emitted, minus received. One machine, one clock.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tests.bench.bench_limiter import percentile
+from tests.bench.results import load_average, record
+from tests.bench.stack import bench_stack, upload_photos, wait_all_finished
+from tests.e2e.pipeline import plain_jpeg
+from tests.e2e.stack import invocations
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.e2e.pipeline import Pipeline
+
+SAMPLES = 100
+SPACING_S = 0.5
+WARM_UP_ROUNDS = 3  # each of WARM_UP_AT_ONCE photos at once: several warm workers per function
+WARM_UP_AT_ONCE = 4
+SETTINGS = (*("--provider-set", "delay=2"), *("--provider-set", "delay_jitter=0.5"))
+COMPLETED = "Skin Analysis Completed"
+# DESIGN §8
+BAR_P50_MS = 250
+BAR_P99_MS = 1000
+
+
+def completed_events(pipeline: Pipeline) -> dict[str, float]:
+    """analysis id → when its Completed event reached the observer queue (epoch s), draining the queue."""
+    sent: dict[str, float] = {}
+    while messages := pipeline.sqs.receive_message(
+        QueueUrl=pipeline.events_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["SentTimestamp"]
+    ).get("Messages", []):
+        for message in messages:
+            event = json.loads(message["Body"])
+            if event["detail-type"] == COMPLETED:
+                sent[event["detail"]["analysis_id"]] = int(message["Attributes"]["SentTimestamp"]) / 1000
+            pipeline.sqs.delete_message(QueueUrl=pipeline.events_queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return sent
+
+
+def webhook_arrivals(state_dir: Path) -> dict[str, tuple[float, str]]:
+    """task id → (when its first webhook reached the API, what that delivery led to), from the invocation log."""
+    arrivals: dict[str, tuple[float, str]] = {}
+    for record_ in invocations(state_dir, "WebhookFunction"):
+        task_id = json.loads(record_["event"]["body"])["data"]["task_id"]
+        reply = json.loads(record_["response"]["body"])
+        received = record_["event"]["requestContext"]["requestTimeEpoch"] / 1000
+        if not reply.get("duplicate") and task_id not in arrivals:
+            arrivals[task_id] = (received, reply.get("outcome", "?"))
+    return arrivals
+
+
+def upload_spaced(pipeline: Pipeline, count: int, spacing_s: float) -> list[str]:
+    """Upload `count` photos `spacing_s` apart (each in its own thread, so a slow upload does not bunch the rest)."""
+    with ThreadPoolExecutor(4) as pool:
+        futures = []
+        for _ in range(count):
+            futures.append(pool.submit(pipeline.upload, plain_jpeg((960, 720))))
+            time.sleep(spacing_s)
+        return [future.result() for future in futures]
+
+
+def main() -> None:
+    """Warm up, measure SAMPLES analyses, print and record `webhook_latency_ms`."""
+    load_before = load_average()
+    with bench_stack(*SETTINGS) as (stack, pipeline):
+        for _ in range(WARM_UP_ROUNDS):
+            wait_all_finished(pipeline, upload_photos(pipeline, WARM_UP_AT_ONCE), timeout=120)
+        completed_events(pipeline)
+        ids = upload_spaced(pipeline, SAMPLES, SPACING_S)
+        items = wait_all_finished(pipeline, ids, timeout=300)
+        time.sleep(1.0)  # the last events' trip to the queue
+        emitted = completed_events(pipeline)
+        arrivals = webhook_arrivals(stack.state_dir)
+    stored_ms, emitted_ms, both_ms = [], [], []
+    outcomes: dict[str, int] = {}
+    for analysis_id, item in items.items():
+        received, outcome = arrivals.get(item["task_id"]["S"], (None, "none"))
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if received is None or outcome != "woken" or analysis_id not in emitted:
+            continue
+        stored = datetime.fromisoformat(item["updated_at"]["S"]).timestamp()
+        stored_ms.append((stored - received) * 1000)
+        emitted_ms.append((emitted[analysis_id] - received) * 1000)
+        both_ms.append(max(stored_ms[-1], emitted_ms[-1]))
+    figures: dict[str, Any] = {
+        "samples": len(both_ms),
+        "p50": round(percentile(both_ms, 0.5), 1),
+        "p99": round(percentile(both_ms, 0.99), 1),
+        "max": round(max(both_ms), 1),
+        "to_stored_p50": round(percentile(stored_ms, 0.5), 1),
+        "to_stored_p99": round(percentile(stored_ms, 0.99), 1),
+        "to_event_p50": round(percentile(emitted_ms, 0.5), 1),
+        "to_event_p99": round(percentile(emitted_ms, 0.99), 1),
+        "webhook_outcomes": outcomes,
+        "not_finished": SAMPLES - len(items),
+        "load_avg_before": load_before,
+        "load_avg_after": load_average(),
+    }
+    figures["bars_met"] = figures["p50"] < BAR_P50_MS and figures["p99"] < BAR_P99_MS
+    print(json.dumps(figures, indent=2))
+    record("webhook_latency_ms", figures)
+
+
+if __name__ == "__main__":
+    main()
