@@ -13,6 +13,9 @@ SAM_VENV := .tools/sam
 CHECKOV_VENV := .tools/checkov
 SAM := PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 PYTEST := $(BIN)/python -m pytest
+# Unit and integration tests spread over this many processes (pytest-xdist; each integration worker runs its own
+# moto server, and whole files stay on one worker because their fixtures are module-scoped).
+TEST_WORKERS ?= 2
 ENV ?= default
 
 .PHONY: help install test test-unit test-integration test-e2e lint schemas demo bench build deploy clean
@@ -55,10 +58,10 @@ lint: install ## ruff, mypy, cfn-lint, sam validate --lint, asl-validator, check
 test: install lint test-unit test-integration test-e2e ## lint, then the unit, integration and e2e tiers
 
 test-unit: install ## Unit tier: no AWS, network blocked
-	$(PYTEST) tests/unit -p no:cacheprovider -q
+	$(PYTEST) tests/unit -p no:cacheprovider -q -n $(TEST_WORKERS)
 
 test-integration: install ## Integration tier: one moto server per session
-	$(PYTEST) tests/integration -p no:cacheprovider -q
+	$(PYTEST) tests/integration -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile
 
 test-e2e: install ## End-to-end tier
 	$(PYTEST) tests/e2e -p no:cacheprovider -q
