@@ -205,6 +205,8 @@ class Doctor:
 
     def _last_webhook(self) -> list[Finding]:
         last = self._last_local_webhook() if self._target.is_local else self._last_aws_webhook()
+        if last is None and not _finished_recently():
+            return [Finding("last webhook", Level.OK, "none in the last 24 h, and no analysis succeeded to expect one")]
         if last is None:
             return [
                 Finding(
@@ -385,6 +387,15 @@ class Doctor:
                 if variables.get(name) == value:
                     return variables
         return None
+
+
+def _finished_recently() -> bool:
+    """Whether an analysis succeeded in the last 24 h (its task's webhook was due)."""
+    from skin_analysis.models import Analysis, AnalysisStatus  # noqa: PLC0415
+
+    since = datetime.now(UTC) - timedelta(days=1)
+    recent = Analysis.status_created_index.query(AnalysisStatus.SUCCEEDED, Analysis.created_at >= since, limit=1)
+    return any(True for _ in recent)
 
 
 def _depth(sqs: Any, queue_url: str) -> int:
