@@ -30,6 +30,7 @@ class GatheredAnalysis:
     photo: bytes | None = None
     masks: dict[str, bytes] = field(default_factory=dict)  # mask name -> bytes, as named in `mask_keys`
     mask_keys: dict[str, str] = field(default_factory=dict)  # mask name -> object key (its extension)
+    upload: bytes | None = None  # the photo as uploaded, only when there is no normalized one (a rejected upload)
 
 
 def _plain(value: Any) -> Any:
@@ -75,5 +76,8 @@ def gather(target: StackTarget, analysis_ids: Iterable[str]) -> list[GatheredAna
         photo = _object(s3, target.results_bucket, photo_key) if photo_key else None
         mask_keys: dict[str, str] = item.get("mask_keys") or {}
         masks = {name: data for name, key in mask_keys.items() if (data := _object(s3, target.results_bucket, key))}
-        gathered.append(GatheredAnalysis(analysis_id, item, photo, masks, mask_keys))
+        upload = None
+        if photo is None and item.get("source_bucket") and item.get("source_key"):
+            upload = _object(s3, item["source_bucket"], item["source_key"])
+        gathered.append(GatheredAnalysis(analysis_id, item, photo, masks, mask_keys, upload))
     return gathered

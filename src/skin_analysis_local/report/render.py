@@ -52,6 +52,11 @@ def _write_assets(analysis: GatheredAnalysis, out_dir: Path) -> dict[str, str]:
     if analysis.photo is not None:
         files_to_write[folder / "normalized.jpg"] = analysis.photo
         urls["photo"] = str(folder / "normalized.jpg")
+    elif analysis.upload is not None and analysis.item is not None:
+        # A rejected upload has no normalized copy; the original shows what was wrong with it.
+        upload = folder / f"upload{PurePosixPath(analysis.item.get('source_key', '')).suffix.lower()}"
+        files_to_write[upload] = analysis.upload
+        urls["upload"] = str(upload)
     for name, data in analysis.masks.items():
         suffix = PurePosixPath(analysis.mask_keys.get(name, "")).suffix or ".png"
         relative = folder / "masks" / f"{_SAFE_NAME.sub('_', name)}{suffix}"
@@ -209,9 +214,13 @@ def _score_rows(scores: dict[str, dict[str, Any]]) -> str:
 def _failed(item: dict[str, Any], urls: dict[str, str]) -> str:
     code = item.get("error_code") or "unknown"
     described = describe_error(code)
-    photo = urls.get("photo")
+    photo = urls.get("photo") or urls.get("upload")
+    kind = "normalized photo" if "photo" in urls else "the photo as uploaded"
     picture = (
-        f'<div class="stage"><img class="photo" src="{escape(photo)}" alt="normalized photo"></div>' if photo else ""
+        f'<figure class="stage"><img class="photo" src="{escape(photo)}" alt="{kind}"><figcaption>{kind}</figcaption>'
+        "</figure>"
+        if photo
+        else ""
     )
     guidance = "".join(f"<li>{escape(line)}</li>" for line in PHOTO_GUIDANCE)
     message = item.get("error_message")

@@ -41,6 +41,9 @@ def _image(size: tuple[int, int], mode: str, image_format: str) -> bytes:
     return out.getvalue()
 
 
+UPLOADED = _image((300, 400), "RGB", "JPEG")
+
+
 def _fixture() -> list[GatheredAnalysis]:
     mask_keys = {name: f"analyses/{SUCCEEDED_ID}/masks/{name}.png" for name in MASKS}
     succeeded = {
@@ -72,7 +75,7 @@ def _fixture() -> list[GatheredAnalysis]:
             dict.fromkeys(MASKS, mask),
             mask_keys,
         ),
-        GatheredAnalysis(FAILED_ID, failed),
+        GatheredAnalysis(FAILED_ID, failed, upload=UPLOADED),
         GatheredAnalysis(UNKNOWN_ID, None),
     ]
 
@@ -148,7 +151,7 @@ def test_the_scripts_ran_and_every_mask_is_overlaid_at_the_slider_opacity(
     for attrs, _ in masks:
         assert (out / str(attrs["src"])).is_file()
         assert "opacity: 0.6" in str(attrs["style"])
-    [(photo, _)] = dom.find("img", **{"class": "photo"})
+    [(photo, _)] = dom.find("img", alt="normalized photo")
     assert Image.open(out / str(photo["src"])).size == (300, 400)
 
 
@@ -183,11 +186,14 @@ def test_scores_skin_type_per_zone_skin_age_and_overall_are_shown(rendered: tupl
 
 def test_a_failure_shows_its_code_the_fix_and_the_photo_guidance(rendered: tuple[Path, _Elements, str]) -> None:
     # Given the rendered report, whose second analysis failed with an engine code
-    _, dom, page_text = rendered
+    out, dom, page_text = rendered
 
-    # Then its card names the code, the fix from the error table and the contract's photo guidance
+    # Then its card shows the photo as uploaded (it has no normalized copy), the code, the fix from the error
+    # table and the contract's photo guidance
     assert dom.find("section", data_analysis_id=FAILED_ID, data_status="FAILED")
     assert dom.find("div", data_error_code="error_lighting_dark")
+    [(upload, _)] = dom.find("img", alt="the photo as uploaded")
+    assert (out / str(upload["src"])).read_bytes() == UPLOADED
     fix = describe_error("error_lighting_dark").fix
     assert any(fix in text for _, text in dom.find("p", **{"class": "fix"}))
     assert [text for _, text in dom.find("li") if text in PHOTO_GUIDANCE] == list(PHOTO_GUIDANCE)
