@@ -168,9 +168,9 @@ def main() -> None:
         }
     )
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per DynamoDB call otherwise
-    from skin_analysis_local.moto_fidelity import serialize_dynamodb_writes
+    from skin_analysis_local.moto_fidelity import isolate_dynamodb_requests
 
-    serialize_dynamodb_writes()  # conditional writes atomic, as in DynamoDB (the limiter's bound rests on them)
+    isolate_dynamodb_requests()  # conditional writes atomic, as in DynamoDB (the limiter's bound rests on them)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:

@@ -10,7 +10,7 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
-from skin_analysis_local.moto_fidelity import serialize_dynamodb_writes
+from skin_analysis_local.moto_fidelity import isolate_dynamodb_requests
 from tests.helpers import free_port
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ def moto_endpoint() -> Iterator[str]:
             "POWERTOOLS_TRACE_DISABLED": "1",
         }
     )
-    serialize_dynamodb_writes()
+    isolate_dynamodb_requests()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

@@ -24,7 +24,7 @@ import requests
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
-from skin_analysis_local.moto_fidelity import serialize_dynamodb_writes
+from skin_analysis_local.moto_fidelity import isolate_dynamodb_requests
 from skin_analysis_local.simulator import Simulator, SimulatorConfig
 from skin_analysis_local.stack import events_targets, lambda_hook
 from skin_analysis_local.stack.api_server import ApiServer, LocalGateway, api_gateway_keys
@@ -255,7 +255,7 @@ class LocalStack:
         logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("botocore").setLevel(logging.WARNING)
-        serialize_dynamodb_writes()
+        isolate_dynamodb_requests()
         server = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
         server.start()
         self._on_stop("moto", server.stop)
