@@ -33,6 +33,17 @@ E2E_SETTINGS = (
 )
 
 
+# A second small stack, started only if a test asks for it, for what the session's cannot do: uncertain submits
+# fail (UncertainSubmitPolicy=fail) instead of being retried. Its budget is three times the session's, so the
+# bad-input corpus (about 20 analyses at once) runs on it without waiting for the limiter.
+SECOND_STACK_SETTINGS = (
+    *E2E_SETTINGS,
+    *("--param", "UncertainSubmitPolicy=fail"),
+    *("--param", "RateBudget=60"),
+    *("--param", "RateReadReserve=10"),
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The secret-leak check reads what every other test left in the session stack's logs: it runs last."""
     items.sort(key=lambda item: item.nodeid.startswith("tests/e2e/test_no_secrets_leak.py"))
@@ -42,6 +53,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """The `local up` process of the session, with how long it took to write local.json."""
     stack = start_local_stack(tmp_path_factory.mktemp("local-stack"), *E2E_SETTINGS)
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The second stack (SECOND_STACK_SETTINGS), shared by the modules that need it."""
+    stack = start_local_stack(tmp_path_factory.mktemp("second-stack"), *SECOND_STACK_SETTINGS)
     try:
         yield stack
     finally:
