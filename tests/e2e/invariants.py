@@ -12,10 +12,14 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import boto3
+
+from tests.e2e.pipeline import Pipeline
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from tests.e2e.pipeline import Pipeline
+    from tests.e2e.stack import RunningStack
 
 COMPLETED, FAILED = "Skin Analysis Completed", "Skin Analysis Failed"
 _EVENT_FOR = {"SUCCEEDED": COMPLETED, "FAILED": FAILED}
@@ -23,6 +27,12 @@ _EVENT_FOR = {"SUCCEEDED": COMPLETED, "FAILED": FAILED}
 # changed item; every one of our faults resolves in less.
 SETTLE_SECONDS = 2.0
 _EARLY_MARKER = "early#"
+
+
+def observe(stack: RunningStack) -> Pipeline:
+    """The pipeline of a stack started by a test module (the session's is observed through the `aws` fixture)."""
+    session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=stack.info["region"])
+    return Pipeline.observe(session, stack.info)
 
 
 @dataclass(frozen=True)
