@@ -11,7 +11,7 @@ from botocore.config import Config
 
 from skin_analysis.api import ApiServices, build_resolver, configure_services
 from skin_analysis.models import bind_tables
-from skin_analysis.settings import ApiErasureSettings, ApiSettings, load_settings
+from skin_analysis.settings import ApiErasureSettings, ApiRequestSettings, ApiSettings, load_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,12 +22,15 @@ metrics = Metrics()
 
 settings = load_settings(ApiSettings)
 erasure_settings = load_settings(ApiErasureSettings)
+request_settings = load_settings(ApiRequestSettings)
 bind_tables(
     analyses=settings.analyses_table, partners=settings.partners_table, task_index=erasure_settings.task_index_table
 )
 # SigV4 for every presigned upload form and download URL, whatever the region's default.
 s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
-configure_services(ApiServices.from_settings(settings, erasure_settings, s3))
+configure_services(
+    ApiServices.from_settings(settings, erasure_settings, s3, requests=request_settings, sqs=boto3.client("sqs"))
+)
 app = build_resolver()
 
 

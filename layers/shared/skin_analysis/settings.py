@@ -126,7 +126,19 @@ class WebhookSettings(_AnalysesTable):
     webhook_dedupe_seconds: int = Field(default=7 * 86_400, gt=0)
 
 
-class ApiSettings(_AnalysesTable):
+class _ImageUrlAllowList(_FunctionSettings):
+    # Local stack only: exact host:port entries (its HTTPS fixture server) the image_url address guard lets through.
+    image_url_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("image_url_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(host.strip() for host in value.split(",") if host.strip())
+        return value
+
+
+class ApiSettings(_AnalysesTable, _ImageUrlAllowList):
     """The partner REST API."""
 
     partners_table: str = Field(min_length=1)
@@ -136,18 +148,28 @@ class ApiSettings(_AnalysesTable):
     upload_url_ttl_seconds: int = Field(default=900, ge=60)
     download_url_ttl_seconds: int = Field(default=300, ge=60)
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
-    image_url_allow_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     retention_days: int = Field(default=30, gt=0)
     # An item still AWAITING_UPLOAD this long after its upload URL expired reads as FAILED upload_missing (an
     # upload started just before the expiry may still be on its way through ingest).
     upload_grace_seconds: int = Field(default=120, ge=0)
 
-    @field_validator("image_url_allow_hosts", mode="before")
-    @classmethod
-    def _split_hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(host.strip() for host in value.split(",") if host.strip())
-        return value
+
+class ApiRequestSettings(_FunctionSettings):
+    """What POST /v1/analyses needs besides ApiSettings: the image_url fetch queue and Idempotency-Key records."""
+
+    fetch_queue_url: str = Field(min_length=1)
+    # A retry with the same Idempotency-Key within this long gets the first answer back.
+    idempotency_key_seconds: int = Field(default=86_400, gt=0)
+
+
+class FetchImageSettings(_AnalysesTable, _Events, _ImageUrlAllowList):
+    """The image_url fetcher: the guarded download, then the photo into the uploads bucket for ingest."""
+
+    uploads_bucket: str = Field(min_length=1)
+    max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    image_url_timeout_seconds: float = Field(default=20.0, gt=0)
+    # Local stack only: the CA that signed its fixture server's certificate (AWS uses the public CAs).
+    image_url_ca_bundle: str | None = None
 
 
 class ApiErasureSettings(_Provider, _RateLimit):

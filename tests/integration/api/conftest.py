@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from skin_analysis.events import EVENT_SOURCE
 from skin_analysis.models import Analysis, AnalysisStatus, Partner, bind_tables, utc_now
 from skin_analysis.models.task_index import TaskIndexEntry
 from skin_analysis.provider import PerfectCorpClient, TaskState, TaskStatus, Timeouts
 from skin_analysis.settings import load_settings
+from skin_analysis_local.image_fixtures import ImageFixtureServer, LocalCertificates, make_certificates
 from skin_analysis_local.simulator import Simulator, SimulatorConfig, SimulatorControl
 from skin_analysis_local.tables import create_table_from_template
 from skin_analysis_local.template import PROJECT_ROOT, load_template
-from tests.helpers import LambdaContextStandIn, load_function, wait_until
+from tests.helpers import LambdaContextStandIn, drain_queue, load_function, wait_until
 from tests.integration.provider.conftest import jpeg
 
 if TYPE_CHECKING:
@@ -32,12 +34,22 @@ if TYPE_CHECKING:
 
     import boto3
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 API_KEY = "sk-sim-test"
 UPLOAD_URL_TTL_SECONDS = 900
 UPLOAD_GRACE_SECONDS = 120
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 _SAMPLE_EVENT = json.loads((PROJECT_ROOT / "events" / "api" / "get-analysis.json").read_text())
+_SQS_SAMPLE = json.loads((PROJECT_ROOT / "events" / "fetch_image" / "sqs-image-url.json").read_text())
+
+
+@dataclass(frozen=True)
+class ApiContext(LambdaContextStandIn):
+    """The context with the remaining time Powertools Idempotency bounds in-progress records with."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,11 @@ class ApiStack:
     tables: dict[str, str]
     sim: Simulator
     provider: PerfectCorpClient
+    sqs: SQSClient
+    fetch_queue_url: str
+    events_queue_url: str
+    fetcher: ModuleType
+    images: ImageFixtureServer
 
     def bind(self) -> None:
         """Point the models at this stack's tables (other test modules bind theirs)."""
@@ -134,7 +151,7 @@ class ApiStack:
         event = proxy_event(
             method, path, api_key_id=partner.api_key_id if partner else None, body=body, query=query, headers=headers
         )
-        result = self.handler.lambda_handler(event, LambdaContextStandIn(function_name="api"))
+        result = self.handler.lambda_handler(event, ApiContext(function_name="api"))
         response_headers = {**result.get("headers", {})}
         for name, values in (result.get("multiValueHeaders") or {}).items():
             response_headers.setdefault(name, values[-1])
@@ -242,6 +259,21 @@ class ApiStack:
         policy: dict[str, Any] = json.loads(base64.b64decode(fields["policy"]))
         return policy
 
+    def fetch_requests(self) -> list[dict[str, Any]]:
+        """The image_url fetch requests the API queued since the last call (each taken off the queue)."""
+        return drain_queue(self.sqs, self.fetch_queue_url)
+
+    def run_fetcher(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Deliver one fetch request to the fetch_image handler as its SQS event source would; its answer."""
+        event = json.loads(json.dumps(_SQS_SAMPLE))
+        event["Records"][0]["body"] = json.dumps(request)
+        answer: dict[str, Any] = self.fetcher.lambda_handler(event, LambdaContextStandIn(function_name="fetch"))
+        return answer
+
+    def events(self) -> list[dict[str, Any]]:
+        """Events published on the bus since the last call."""
+        return drain_queue(self.sqs, self.events_queue_url)
+
     @property
     def control(self) -> SimulatorControl:
         return SimulatorControl(self.sim.url)
@@ -258,13 +290,39 @@ class ApiStack:
 
 
 @pytest.fixture(scope="module")
-def api_stack(boto_session: boto3.Session) -> Iterator[ApiStack]:
+def image_certificates(tmp_path_factory: pytest.TempPathFactory) -> LocalCertificates:
+    return make_certificates(tmp_path_factory.mktemp("image-tls"))
+
+
+@pytest.fixture(scope="module")
+def image_server(
+    tmp_path_factory: pytest.TempPathFactory, image_certificates: LocalCertificates
+) -> Iterator[ImageFixtureServer]:
+    """The allow-listed HTTPS fixture server image_url tests fetch from (files put in its `root`)."""
+    with ImageFixtureServer(tmp_path_factory.mktemp("image-root"), image_certificates) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def api_stack(
+    boto_session: boto3.Session, image_server: ImageFixtureServer, image_certificates: LocalCertificates
+) -> Iterator[ApiStack]:
     suffix = uuid.uuid4().hex[:8]
     s3, dynamodb, secrets = (
         boto_session.client("s3"),
         boto_session.client("dynamodb"),
         boto_session.client("secretsmanager"),
     )
+    sqs, events = boto_session.client("sqs"), boto_session.client("events")
+    fetch_queue_url = sqs.create_queue(QueueName=f"image-fetches-{suffix}")["QueueUrl"]
+    bus = f"bus-{suffix}"
+    events.create_event_bus(Name=bus)
+    events_queue_url = sqs.create_queue(QueueName=f"observer-{suffix}")["QueueUrl"]
+    events_queue_arn = sqs.get_queue_attributes(QueueUrl=events_queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(Name="all", EventBusName=bus, EventPattern=json.dumps({"source": [EVENT_SOURCE]}))
+    events.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "observer", "Arn": events_queue_arn}])
     resources = load_template()["Resources"]
     tables = {
         "ANALYSES_TABLE": ("AnalysesTable", f"analyses-{suffix}"),
@@ -287,7 +345,12 @@ def api_stack(boto_session: boto3.Session) -> Iterator[ApiStack]:
             "UPLOAD_URL_TTL_SECONDS": str(UPLOAD_URL_TTL_SECONDS),
             "UPLOAD_GRACE_SECONDS": str(UPLOAD_GRACE_SECONDS),
             "MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES),
-            "IMAGE_URL_ALLOW_HOSTS": "",
+            # As `local up` sets them: the fixture server alone passes the address guard, its CA is trusted.
+            "IMAGE_URL_ALLOW_HOSTS": image_server.authority,
+            "IMAGE_URL_CA_BUNDLE": str(image_certificates.ca_bundle),
+            "IMAGE_URL_TIMEOUT_SECONDS": "3",
+            "FETCH_QUEUE_URL": fetch_queue_url,
+            "EVENT_BUS_NAME": bus,
             "RETENTION_DAYS": "30",
             "PROVIDER_BASE_URL": sim.url,
             "PROVIDER_API_VERSION": "v2.1",
@@ -304,6 +367,8 @@ def api_stack(boto_session: boto3.Session) -> Iterator[ApiStack]:
                 patch.setenv(name, value)
             load_settings.cache_clear()
             handler = load_function("api")
+            load_settings.cache_clear()
+            fetcher = load_function("fetch_image")
         load_settings.cache_clear()
         provider = PerfectCorpClient(base_url=sim.url, api_key=API_KEY, timeouts=Timeouts(connect=2, read=5))
         yield ApiStack(
@@ -314,6 +379,11 @@ def api_stack(boto_session: boto3.Session) -> Iterator[ApiStack]:
             tables={variable: name for variable, (_, name) in tables.items()},
             sim=sim,
             provider=provider,
+            sqs=sqs,
+            fetch_queue_url=fetch_queue_url,
+            events_queue_url=events_queue_url,
+            fetcher=fetcher,
+            images=image_server,
         )
 
 

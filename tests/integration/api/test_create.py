@@ -109,7 +109,8 @@ def test_malformed_bodies_are_400s_naming_the_field(api_stack: ApiStack) -> None
     cases = {
         "dst_actions": {"quality": "sd"},
         "quality": {"quality": "uhd", "dst_actions": ["wrinkle"]},
-        "image_url": {"quality": "sd", "dst_actions": ["wrinkle"], "image_url": "https://example.com/a.jpg"},
+        "image_url": {"quality": "sd", "dst_actions": ["wrinkle"], "image_url": ""},
+        "photo_url": {"quality": "sd", "dst_actions": ["wrinkle"], "photo_url": "https://example.com/a.jpg"},
         "content_type": {"quality": "sd", "dst_actions": ["wrinkle"], "content_type": "image/gif"},
     }
     for field, body in cases.items():

@@ -8,7 +8,13 @@ import boto3
 import pytest
 
 from skin_analysis.api import ApiServices
-from skin_analysis.settings import ApiErasureSettings, ApiSettings, ConfigurationError, load_settings
+from skin_analysis.settings import (
+    ApiErasureSettings,
+    ApiRequestSettings,
+    ApiSettings,
+    ConfigurationError,
+    load_settings,
+)
 
 _API = {
     "ANALYSES_TABLE": "analyses",
@@ -43,6 +49,7 @@ def test_services_are_wired_without_calling_aws_or_the_provider(monkeypatch: pyt
     # Given the function's environment (the network is blocked in this tier)
     for name, value in {**_API, **_ERASURE, "UPLOAD_URL_TTL_SECONDS": "600", "MAX_UPLOAD_BYTES": "1000"}.items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("FETCH_QUEUE_URL", "http://127.0.0.1:1/123456789012/image-fetches")
     built: list[str] = []
 
     def provider() -> NoReturn:
@@ -54,6 +61,8 @@ def test_services_are_wired_without_calling_aws_or_the_provider(monkeypatch: pyt
         load_settings(ApiSettings),
         load_settings(ApiErasureSettings),
         boto3.client("s3", region_name="us-east-1"),
+        requests=load_settings(ApiRequestSettings),
+        sqs=boto3.client("sqs", region_name="us-east-1"),
         provider=provider,
     )
 

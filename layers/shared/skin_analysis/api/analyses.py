@@ -10,14 +10,15 @@ Every route takes the caller from `current_partner` (the API key API Gateway acc
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.depends import Depends
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
 
+from skin_analysis.api.idempotency import HEADER, MAX_KEY_LENGTH
 from skin_analysis.api.models import (
     AnalysisList,
     AnalysisResponse,
@@ -36,6 +37,15 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves Router._
 Caller = Annotated[PartnerIdentity, Depends(current_partner)]
 Services = Annotated[ApiServices, Depends(current_services)]
 AnalysisId = Annotated[str, Path(description="The id POST /v1/analyses returned.")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=HEADER,
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="Any unique value per intended analysis (a UUID); a retry with it returns the first answer.",
+    ),
+]
 
 _TAGS = ["analyses"]
 _ALWAYS = (HTTPStatus.FORBIDDEN, HTTPStatus.INTERNAL_SERVER_ERROR)
@@ -43,37 +53,58 @@ _ALWAYS = (HTTPStatus.FORBIDDEN, HTTPStatus.INTERNAL_SERVER_ERROR)
 
 @router.post(
     "/v1/analyses",
-    summary="Create an analysis and get the form to upload its photo with",
+    summary="Create an analysis and get the form to upload its photo with (or give an image_url)",
     description=(
         "Creates the analysis (AWAITING_UPLOAD) and returns a presigned POST: send `upload.fields` and then the "
-        "photo as field `file` (multipart/form-data) to `upload.url` before `upload.expires_at`. The photo is "
-        "analysed as soon as it lands; poll GET /v1/analyses/{analysis_id}."
+        "photo as field `file` (multipart/form-data) to `upload.url` before `upload.expires_at`. With `image_url` "
+        "there is no form: we fetch the photo (public https only) and analyse it like an upload. The photo is "
+        "analysed as soon as it lands; poll GET /v1/analyses/{analysis_id}. With an `Idempotency-Key` header, a "
+        "retry returns the first answer and creates nothing; the same key with another body is a 422."
     ),
     tags=_TAGS,
     status_code=HTTPStatus.CREATED,
     responses={
         HTTPStatus.CREATED: {
-            "description": "Created; upload the photo next.",
+            "description": "Created; upload the photo next (or wait for the fetch of image_url).",
             "content": {"application/json": {"model": CreatedAnalysisResponse}},
         },
         **problem_responses(
             HTTPStatus.BAD_REQUEST,
+            HTTPStatus.CONFLICT,
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            HTTPStatus.UNPROCESSABLE_ENTITY,
             *_ALWAYS,
         ),
     },
 )
 def create_analysis(
-    request: Annotated[CreateAnalysisRequest, Body(embed=False)], partner: Caller, services: Services
+    request: Annotated[CreateAnalysisRequest, Body(embed=False)],
+    partner: Caller,
+    services: Services,
+    idempotency_key: IdempotencyKey = None,
 ) -> CreatedAnalysisResponse:
     """POST /v1/analyses."""
-    created = services.create(partner, request.quality, request.dst_actions, request.content_type)
-    logger.info(
-        "analysis created",
-        extra={"analysis_id": created.analysis.analysis_id, "partner_id": partner.partner_id},
-    )
-    return CreatedAnalysisResponse.of(created, services.max_upload_bytes)
+
+    def create() -> dict[str, Any]:
+        created = services.create(
+            partner, request.quality, request.dst_actions, request.content_type, request.image_url
+        )
+        logger.info(
+            "analysis created",
+            extra={
+                "analysis_id": created.analysis.analysis_id,
+                "partner_id": partner.partner_id,
+                "photo_from": "upload" if created.upload else "image_url",
+            },
+        )
+        return CreatedAnalysisResponse.of(created, services.max_upload_bytes).model_dump(mode="json")
+
+    if idempotency_key is None:
+        return CreatedAnalysisResponse.model_validate(create())
+    services.idempotent_create.register_lambda_context(router.lambda_context)
+    answer = services.idempotent_create(partner.partner_id, idempotency_key, request.model_dump(mode="json"), create)
+    return CreatedAnalysisResponse.model_validate(answer)
 
 
 @router.get(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from skin_analysis.events import ConcernScore, ErrorDetail
 from skin_analysis.models import AnalysisStatus
 from skin_analysis.quality import Quality
+from skin_analysis.remote_image import MAX_URL_LENGTH
 
 if TYPE_CHECKING:
     from skin_analysis.partners import AnalysisReading, CreatedAnalysis, ListedAnalysis, StatusReading
@@ -37,6 +38,16 @@ class CreateAnalysisRequest(BaseModel):
     content_type: PhotoContentType = Field(
         default="image/jpeg", description="Type of the photo you will upload (decides the object's extension)."
     )
+    image_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_URL_LENGTH,
+        description=(
+            "Instead of uploading: a public https URL we fetch the photo from (at most 3 redirects, the upload size "
+            "limit, 20 s). Refused at once (400) for another scheme or a non-public address; a fetch that fails "
+            "later ends the analysis FAILED download_failed."
+        ),
+    )
 
 
 class UploadInstructions(BaseModel):
@@ -57,7 +68,9 @@ class CreatedAnalysisResponse(BaseModel):
     quality: Quality
     dst_actions: list[str]
     created_at: datetime
-    upload: UploadInstructions
+    upload: UploadInstructions | None = Field(
+        description="The form to upload the photo with; null when image_url was given (we fetch the photo)."
+    )
 
     @classmethod
     def of(cls, created: CreatedAnalysis, max_bytes: int) -> CreatedAnalysisResponse:
@@ -68,9 +81,9 @@ class CreatedAnalysisResponse(BaseModel):
             quality=Quality(item.quality),
             dst_actions=list(item.dst_actions or []),
             created_at=item.created_at,
-            upload=UploadInstructions(
-                url=form.url, fields=form.fields, expires_at=form.expires_at, max_bytes=max_bytes
-            ),
+            upload=None
+            if form is None
+            else UploadInstructions(url=form.url, fields=form.fields, expires_at=form.expires_at, max_bytes=max_bytes),
         )
 
 

@@ -29,9 +29,9 @@ def configure_openapi(app: APIGatewayRestResolver) -> None:
         title="skin-analysis partner API",
         version="1",
         description=(
-            "Create an analysis, upload its photo with the returned form, read the scores and masks, list and "
-            "erase your analyses. Every request needs your API key in the x-api-key header. Errors are RFC 9457 "
-            "problem details with a stable `code`."
+            "Create an analysis, upload its photo with the returned form (or give an https image_url), read the "
+            "scores and masks, list and erase your analyses. Every request needs your API key in the x-api-key "
+            "header. Errors are RFC 9457 problem details with a stable `code`."
         ),
         security_schemes={API_KEY_SCHEME: APIKey(name="x-api-key", in_=APIKeyIn.header)},
         security=[{API_KEY_SCHEME: []}],

@@ -20,6 +20,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 
 from skin_analysis.api.models import FieldProblem, Problem
 from skin_analysis.errors import ErrorCode, SkinAnalysisError
@@ -29,6 +33,7 @@ from skin_analysis.partners import (
     ErasureBlocked,
     InvalidAnalysisOptions,
     InvalidField,
+    InvalidImageUrl,
     UnknownApiKey,
 )
 
@@ -46,12 +51,16 @@ MAX_BODY_BYTES: Final = 16 * 1024
 _LOCATIONS: Final = ("body", "query", "path", "header")
 _QUERY_FIELDS: Final = frozenset({"status", "limit", "next"})
 IN_PROGRESS_RETRY_AFTER_SECONDS: Final = 30
+_KEY_IN_PROGRESS_RETRY_AFTER_SECONDS: Final = 2
 
 
 class ProblemCode(StrEnum):
     """Codes of HTTP-level problems (failures of an analysis itself use `skin_analysis.errors.ErrorCode`)."""
 
     INVALID_FIELD = "invalid_field"
+    INVALID_IMAGE_URL = "invalid_image_url"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_KEY_IN_PROGRESS = "idempotency_key_in_progress"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     ANALYSIS_IN_PROGRESS = "analysis_in_progress"
@@ -140,6 +149,8 @@ def register_problem_handlers(app: APIGatewayRestResolver) -> None:
         (NotFoundError, mapper.not_found),
         (AnalysisInProgress, mapper.in_progress),
         (ErasureBlocked, mapper.blocked),
+        (IdempotencyValidationError, mapper.key_reused),
+        (IdempotencyAlreadyInProgressError, mapper.key_in_progress),
         (Exception, mapper.unexpected),
     ]
     for error_class, handler in handlers:
@@ -171,6 +182,8 @@ class _ProblemMapper:
         fix = None
         if isinstance(error, InvalidAnalysisOptions):
             code, fix = ErrorCode.INVALID_OPTIONS, ErrorCode.INVALID_OPTIONS.fix
+        elif isinstance(error, InvalidImageUrl):
+            code, fix = ProblemCode.INVALID_IMAGE_URL, "Send a public https URL, or leave image_url out and upload."
         location: Literal["body", "query"] = "query" if error.field in _QUERY_FIELDS else "body"
         errors = [FieldProblem(field=error.field, location=location, message=error.message)]
         detail = f"Invalid {error.field}: {error.message}"
@@ -226,6 +239,25 @@ class _ProblemMapper:
             fix="Retry the DELETE after Retry-After seconds; nothing is lost in between.",
             request_id=self._request_id(),
             headers={"Retry-After": str(max(1, math.ceil(error.retry_after)))},
+        )
+
+    def key_reused(self, error: IdempotencyValidationError) -> Response[str]:
+        return problem(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            ProblemCode.IDEMPOTENCY_KEY_REUSED,
+            "This Idempotency-Key was already used with a different request body.",
+            fix="Use a new Idempotency-Key for a different request; retry only with the exact same body.",
+            request_id=self._request_id(),
+        )
+
+    def key_in_progress(self, error: IdempotencyAlreadyInProgressError) -> Response[str]:
+        return problem(
+            HTTPStatus.CONFLICT,
+            ProblemCode.IDEMPOTENCY_KEY_IN_PROGRESS,
+            "A request with this Idempotency-Key is still being served.",
+            fix="Retry after Retry-After seconds; you will get that request's answer.",
+            request_id=self._request_id(),
+            headers={"Retry-After": str(_KEY_IN_PROGRESS_RETRY_AFTER_SECONDS)},
         )
 
     def unexpected(self, error: Exception) -> Response[str]:

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, cast
 # Powertools reads `current_partner`'s signature at run time to inject the Request.
 from aws_lambda_powertools.event_handler import Request  # noqa: TC002
 
+from skin_analysis.api.idempotency import IdempotentCreate
 from skin_analysis.partners import (
     CreatePartnerAnalysis,
     ErasePartnerAnalysis,
+    ImageUrlIntake,
     ListPartnerAnalyses,
     PartnerDirectory,
     PartnerIdentity,
@@ -23,15 +25,17 @@ from skin_analysis.partners import (
     UploadWindow,
 )
 from skin_analysis.provider.factory import provider_client_from
+from skin_analysis.remote_image import ImageUrlPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
     from skin_analysis.provider.client import PerfectCorpClient
-    from skin_analysis.settings import ApiErasureSettings, ApiSettings
+    from skin_analysis.settings import ApiErasureSettings, ApiRequestSettings, ApiSettings
 
 
 class ServicesNotConfigured(RuntimeError):
@@ -44,6 +48,7 @@ class ApiServices:
 
     directory: PartnerDirectory
     create: CreatePartnerAnalysis
+    idempotent_create: IdempotentCreate
     read: ReadPartnerAnalysis
     list: ListPartnerAnalyses
     erase: ErasePartnerAnalysis
@@ -56,6 +61,8 @@ class ApiServices:
         erasure: ApiErasureSettings,
         s3: S3Client,
         *,
+        requests: ApiRequestSettings,
+        sqs: SQSClient,
         provider: Callable[[], PerfectCorpClient] | None = None,
     ) -> ApiServices:
         """Wire the use cases from the function's settings; the provider client is built on first use."""
@@ -68,7 +75,14 @@ class ApiServices:
         )
         return cls(
             directory=PartnerDirectory(),
-            create=CreatePartnerAnalysis(forms, retention_days=settings.retention_days),
+            create=CreatePartnerAnalysis(
+                forms,
+                ImageUrlIntake(ImageUrlPolicy.of(settings.image_url_allow_hosts), sqs, requests.fetch_queue_url),
+                retention_days=settings.retention_days,
+            ),
+            idempotent_create=IdempotentCreate(
+                settings.idempotency_table, expires_after_seconds=requests.idempotency_key_seconds
+            ),
             read=ReadPartnerAnalysis(
                 s3, settings.results_bucket, window, url_ttl_seconds=settings.download_url_ttl_seconds
             ),

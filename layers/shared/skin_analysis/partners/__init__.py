@@ -15,6 +15,13 @@ from skin_analysis.partners.errors import (
     UnknownApiKey,
 )
 from skin_analysis.partners.identity import PartnerDirectory, PartnerIdentity
+from skin_analysis.partners.image_url import (
+    FetchOutcome,
+    FetchPartnerImage,
+    FetchRequest,
+    ImageUrlIntake,
+    InvalidImageUrl,
+)
 from skin_analysis.partners.list_analyses import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -47,8 +54,13 @@ __all__ = [
     "ErasureBlocked",
     "ErasureResult",
     "ErrorReading",
+    "FetchOutcome",
+    "FetchPartnerImage",
+    "FetchRequest",
+    "ImageUrlIntake",
     "InvalidAnalysisOptions",
     "InvalidField",
+    "InvalidImageUrl",
     "ListPartnerAnalyses",
     "ListedAnalysis",
     "PartnerDirectory",

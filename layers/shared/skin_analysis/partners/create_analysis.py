@@ -1,4 +1,6 @@
-"""POST /v1/analyses: the item first (AWAITING_UPLOAD), then the form the partner uploads its photo with."""
+"""POST /v1/analyses: the item first (AWAITING_UPLOAD), then the form the partner uploads its photo with, or, when
+the partner gave an image_url, the request for the fetch worker to get the photo from there (partners/image_url.py).
+"""
 
 from __future__ import annotations
 
@@ -19,16 +21,17 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from skin_analysis.partners.identity import PartnerIdentity
+    from skin_analysis.partners.image_url import ImageUrlIntake
     from skin_analysis.partners.uploads import UploadForm, UploadForms
     from skin_analysis.quality import Quality
 
 
 @dataclass(frozen=True, slots=True)
 class CreatedAnalysis:
-    """The new item and the form its photo goes up with."""
+    """The new item and the form its photo goes up with (None: the photo is fetched from its image_url)."""
 
     analysis: Analysis
-    upload: UploadForm
+    upload: UploadForm | None
 
 
 def checked_options(quality: Quality, dst_actions: Sequence[str]) -> AnalysisOptions:
@@ -47,16 +50,31 @@ def checked_options(quality: Quality, dst_actions: Sequence[str]) -> AnalysisOpt
 class CreatePartnerAnalysis:
     """Creates an analysis awaiting its photo under `partners/<partner_id>/<analysis_id>.<ext>`."""
 
-    def __init__(self, forms: UploadForms, *, retention_days: int, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(
+        self,
+        forms: UploadForms,
+        image_urls: ImageUrlIntake,
+        *,
+        retention_days: int,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self._forms = forms
+        self._image_urls = image_urls
         self._retention = timedelta(days=retention_days)
         self._clock = clock
 
     def __call__(
-        self, partner: PartnerIdentity, quality: Quality, dst_actions: Sequence[str], content_type: str
+        self,
+        partner: PartnerIdentity,
+        quality: Quality,
+        dst_actions: Sequence[str],
+        content_type: str,
+        image_url: str | None = None,
     ) -> CreatedAnalysis:
-        """Validate the options, store the item, then sign its upload form."""
+        """Validate the options (and image_url), store the item, then sign its upload form or queue the fetch."""
         options = checked_options(quality, dst_actions)
+        if image_url is not None:
+            self._image_urls.check(image_url)
         analysis_id = new_analysis_id()
         now = self._clock()
         key = partner_upload_key(partner.partner_id, analysis_id, content_type)
@@ -73,4 +91,7 @@ class CreatePartnerAnalysis:
             expires_at=now + self._retention,
         )
         create_analysis(item)
+        if image_url is not None:
+            self._image_urls.queue(item, image_url)
+            return CreatedAnalysis(item, None)
         return CreatedAnalysis(item, self._forms.sign(key, content_type, options, now=now))
