@@ -14,12 +14,17 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections import Counter
+from typing import TYPE_CHECKING, Any
 
 from skin_analysis.errors import ErrorCode
 from skin_analysis.ratelimit import max_in_any_window
+from skin_analysis_local.stack.records import function_log_dir, read_records
 from tests.bench.results import load_average, record
 from tests.bench.stack import bench_stack, upload_photos, wait_all_finished
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PHOTOS = 150
 PROVIDER_LIMIT = 25
@@ -55,6 +60,22 @@ def calls_per_window(call_times: list[float], window_s: float) -> list[int]:
     return counts
 
 
+def invoke_errors(state_dir: Path) -> dict[str, int]:
+    """Failed invokes per `function.errorType` (a step the state machine retried), from the invocation log."""
+    errors = Counter(
+        f"{record_['logical_id']}.{record_['error_type']}"
+        for record_ in read_records(state_dir)
+        if record_["outcome"] != "success" and record_["logical_id"] != "ReconcileFunction"  # not built yet
+    )
+    return dict(errors)
+
+
+def deferred_submissions(state_dir: Path) -> int:
+    """Submissions the submitter put back on the queue for lack of a create permit, from its log."""
+    logs = function_log_dir(state_dir, "SubmitterFunction")
+    return sum(path.read_text(errors="replace").count("submission deferred") for path in logs.glob("*.log"))
+
+
 def failed_by_rate_limit(item: dict[str, Any]) -> bool:
     """A FAILED item whose provider retries ran out (what a 429 storm would end in) or that names a 429."""
     if item["status"]["S"] != "FAILED":
@@ -66,12 +87,13 @@ def failed_by_rate_limit(item: dict[str, Any]) -> bool:
 def main() -> None:
     """Run the burst, print and record the `burst` section."""
     load_before = load_average()
-    with bench_stack(*SETTINGS) as (_, pipeline):
+    with bench_stack(*SETTINGS) as (stack, pipeline):
         started = time.time()
         ids = upload_photos(pipeline, PHOTOS)
         uploaded_s = time.time() - started
         items = wait_all_finished(pipeline, ids, DRAIN_TIMEOUT_S)
         counters = pipeline.simulator.counters()
+        errors, deferred = invoke_errors(stack.state_dir), deferred_submissions(stack.state_dir)
     call_times = sorted(float(t) for t in counters["call_times"])
     statuses = [item["status"]["S"] for item in items.values()]
     figures = {
@@ -96,6 +118,8 @@ def main() -> None:
         "double_charged": sum(tasks > 1 for tasks in counters["tasks_by_source"].values()),
         "failed_by_429": sum(failed_by_rate_limit(item) for item in items.values()),
         "provider_429s": sum(counters["rate_limited"].values()),
+        "invoke_errors": errors,
+        "submissions_deferred": deferred,
         "load_avg_before": load_before,
         "load_avg_after": load_average(),
     }

@@ -10,11 +10,13 @@ lists the direct imports of `app` that cost most in the median run, to show what
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,7 @@ from tests.bench.results import load_average, record
 from tests.bench.stack import bench_stack
 
 RUNS = 7
-FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "functions"
-LAYER_DIR = Path(__file__).resolve().parents[2] / "layers" / "shared"
+ROOT = Path(__file__).resolve().parents[2]
 # As the local stack's workers do: the venv's editable-install finder is not in a Lambda environment.
 _IMPORT_APP = (
     "import sys; sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in getattr(f, '__module__', '')]"
@@ -52,11 +53,12 @@ def import_times(stderr: str) -> tuple[float, dict[str, float]]:
     raise ValueError("no import of app in the output")
 
 
-def cold_import(code_dir: Path, env: dict[str, str]) -> tuple[float, dict[str, float]]:
-    """One fresh interpreter importing the handler module as the Lambda runtime would."""
+def cold_import(root: Path, function: str, env: dict[str, str]) -> tuple[float, dict[str, float]]:
+    """One fresh interpreter importing `function`'s handler module from the tree at `root`, as Lambda would."""
+    code_dir = root / "functions" / function
     completed = subprocess.run(
         [sys.executable, "-X", "importtime", "-P", "-c", _IMPORT_APP],
-        env=env,
+        env={**env, "PYTHONPATH": f"{code_dir}:{root / 'layers' / 'shared'}"},
         cwd=code_dir,
         capture_output=True,
         text=True,
@@ -66,7 +68,7 @@ def cold_import(code_dir: Path, env: dict[str, str]) -> tuple[float, dict[str, f
 
 
 def function_environments(info: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """functions/<dir> name → the environment the stack gives that function's workers."""
+    """functions/<dir> name → the environment the stack gives that function's workers (PYTHONPATH aside)."""
     client = boto3.client(
         "lambda",
         endpoint_url=info["aws_endpoint"],
@@ -76,7 +78,7 @@ def function_environments(info: dict[str, Any]) -> dict[str, dict[str, str]]:
     )
     configured = client.list_functions()["Functions"]
     environments: dict[str, dict[str, str]] = {}
-    for code_dir in sorted(path for path in FUNCTIONS_DIR.iterdir() if (path / "app.py").is_file()):
+    for code_dir in sorted(path for path in (ROOT / "functions").iterdir() if (path / "app.py").is_file()):
         key = code_dir.name.replace("_", "")
         [function] = [f for f in configured if f"{key}function" in f["FunctionName"].lower()]
         environments[code_dir.name] = {
@@ -90,28 +92,57 @@ def function_environments(info: dict[str, Any]) -> dict[str, dict[str, str]]:
             "POWERTOOLS_TRACE_DISABLED": "1",
             "PATH": "/usr/bin:/bin",
             "LANG": "C.UTF-8",
-            "PYTHONPATH": f"{code_dir}:{LAYER_DIR}",
         }
     return environments
 
 
+def export_tree(revision: str, into: Path) -> Path:
+    """The functions and the layer as they were at `revision` (git archive: the working tree is not touched)."""
+    archive = subprocess.run(
+        ["git", "archive", revision, "functions", "layers/shared"], cwd=ROOT, capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def medians(runs: list[tuple[float, dict[str, float]]]) -> tuple[float, dict[str, float]]:
+    """The median import of `app` and, from the run closest to it, the five heaviest direct imports."""
+    median_ms = statistics.median(app_ms for app_ms, _ in runs)
+    _, direct = min(runs, key=lambda run: abs(run[0] - median_ms))
+    heaviest = {module: round(ms, 1) for module, ms in sorted(direct.items(), key=lambda kv: -kv[1])[:5]}
+    return round(median_ms, 1), heaviest
+
+
 def main() -> None:
-    """Measure every function (runs interleaved, so load changes hit all alike), print and record."""
+    """Measure every function, print and record; `--baseline REV` also measures REV's code in the same run.
+
+    Runs are interleaved (each function in turn, and with a baseline, each tree in turn), so a load change on
+    the machine hits every figure alike.
+    """
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--baseline", metavar="REV", help="a git revision to compare with (e.g. before a change)")
+    args = parser.parse_args()
     load_before = load_average()
-    with bench_stack() as (stack, _):
+    with tempfile.TemporaryDirectory(prefix="bench-baseline-") as tmp, bench_stack() as (stack, _):
+        trees = {"current": ROOT} | ({"baseline": export_tree(args.baseline, Path(tmp))} if args.baseline else {})
         environments = function_environments(stack.info)
-        runs: dict[str, list[tuple[float, dict[str, float]]]] = {name: [] for name in environments}
+        runs: dict[tuple[str, str], list[tuple[float, dict[str, float]]]] = {}
         for _ in range(RUNS):
             for name, env in environments.items():
-                runs[name].append(cold_import(FUNCTIONS_DIR / name, env))
-    figures: dict[str, Any] = {}
-    heaviest: dict[str, dict[str, float]] = {}
-    for name, measured in runs.items():
-        median_ms = statistics.median(app_ms for app_ms, _ in measured)
-        figures[name] = round(median_ms, 1)
-        _, direct = min(measured, key=lambda run: abs(run[0] - median_ms))
-        heaviest[name] = {module: round(ms, 1) for module, ms in sorted(direct.items(), key=lambda kv: -kv[1])[:5]}
-    details = {"runs": RUNS, "heaviest": heaviest, "load_avg_before": load_before, "load_avg_after": load_average()}
+                for tree, root in trees.items():
+                    runs.setdefault((tree, name), []).append(cold_import(root, name, env))
+    measured = {key: medians(values) for key, values in runs.items()}
+    figures = {name: measured["current", name][0] for name in environments}
+    details: dict[str, Any] = {
+        "runs": RUNS,
+        "heaviest": {name: measured["current", name][1] for name in environments},
+        "load_avg_before": load_before,
+        "load_avg_after": load_average(),
+    }
+    if args.baseline:
+        details["baseline"] = {"revision": args.baseline} | {
+            name: measured["baseline", name][0] for name in environments
+        }
     print(json.dumps({"cold_import_ms": figures, **details}, indent=2))
     record("cold_import_ms", figures)
     record("cold_import", details)

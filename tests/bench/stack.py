@@ -17,20 +17,21 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from tests.e2e.pipeline import TERMINAL, Pipeline, plain_jpeg
-from tests.e2e.stack import RunningStack, start_local_stack
+from tests.e2e.stack import RunningStack, StackFailedToStartError, start_local_stack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 PHOTO_SIZE = (960, 720)  # compliant: passes ingest untouched, so the benches measure the pipeline, not Pillow
 UPLOAD_THREADS = 4
+START_ATTEMPTS = 3
 
 
 @contextmanager
 def bench_stack(*settings: str) -> Iterator[tuple[RunningStack, Pipeline]]:
     """A local stack started with `settings` (`--param`/`--provider-set` flags) and a Pipeline observing it."""
     with tempfile.TemporaryDirectory(prefix="bench-stack-") as state_dir:
-        stack = start_local_stack(Path(state_dir), *settings)
+        stack = _start(Path(state_dir), settings)
         try:
             session = boto3.Session(
                 aws_access_key_id="local", aws_secret_access_key="local", region_name=stack.info["region"]
@@ -38,6 +39,19 @@ def bench_stack(*settings: str) -> Iterator[tuple[RunningStack, Pipeline]]:
             yield stack, Pipeline.observe(session, stack.info)
         finally:
             stack.stop()
+
+
+def _start(state_dir: Path, settings: tuple[str, ...]) -> RunningStack:
+    # A free port can be taken by another process between its choice and `local up` binding it (other stacks run
+    # on this machine): pick new ports and try again.
+    attempts_left = START_ATTEMPTS
+    while True:
+        try:
+            return start_local_stack(state_dir, *settings)
+        except StackFailedToStartError as error:
+            attempts_left -= 1
+            if "in use" not in str(error) or not attempts_left:
+                raise
 
 
 def upload_photos(pipeline: Pipeline, count: int) -> list[str]:
