@@ -24,6 +24,7 @@ import requests
 from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 
+from skin_analysis_local.image_fixtures import start_local_fixtures
 from skin_analysis_local.moto_fidelity import isolate_dynamodb_requests
 from skin_analysis_local.simulator import Simulator, SimulatorConfig
 from skin_analysis_local.stack import events_targets, lambda_hook
@@ -153,12 +154,16 @@ class LocalStack:
         _phase("moto started")
         session = boto3.Session(region_name=region)
 
+        images = start_local_fixtures(self.state_dir, options.host)
+        self._on_stop("image fixtures", images.server.stop)
         aws_env = {
             **_FAKE_CREDENTIALS,
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
             "POWERTOOLS_TRACE_DISABLED": "1",
+            # Local only: the fetcher trusts the fixture server's CA (TLS stays verified, as in AWS).
+            "IMAGE_URL_CA_BUNDLE": str(images.certificates.ca_bundle),
         }
         log = InvocationLog(self.state_dir)
         pool = WorkerPool(aws_env, self.state_dir, log, options.workers_per_function)
@@ -166,6 +171,8 @@ class LocalStack:
         overrides = {
             **samconfig_overrides(PROJECT_ROOT / "samconfig.toml", options.config_env),
             "ProviderBaseUrl": provider_url,
+            # The fixture server alone gets past the image_url address guard; the template's default is empty.
+            "ImageUrlAllowHosts": images.server.authority,
             **options.parameter_overrides,
         }
         provider_key, signing_secret = "sk-local-" + secrets.token_hex(16), webhook_secret()
@@ -222,6 +229,8 @@ class LocalStack:
             "webhook_secret": signing_secret,
             "api_keys": api_keys,
             "provider_url": provider_url,
+            "image_fixtures_url": images.server.url(""),
+            "image_fixtures_dir": str(images.root),
         }
         write_json(self.state_dir / OUTPUTS_JSON, outputs)
         self._on_stop("outputs.json", lambda: (self.state_dir / OUTPUTS_JSON).unlink(missing_ok=True))

@@ -25,6 +25,8 @@ LOCAL_JSON_KEYS = (
     "webhook_secret",
     "api_keys",
     "provider_url",
+    "image_fixtures_url",  # the HTTPS server image_url may fetch from locally (the only allow-listed host:port)
+    "image_fixtures_dir",  # the directory it serves: drop photos there
 )
 
 
