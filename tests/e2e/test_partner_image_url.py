@@ -9,8 +9,6 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from tests.e2e.test_partner_api import PARTNER_A, PARTNER_B, PIPELINE_SLA_SECONDS, PartnerClient, a_photo
 from tests.helpers import wait_until
 
@@ -18,23 +16,16 @@ if TYPE_CHECKING:
     import requests
 
 
-@pytest.fixture(scope="module")
-def partner_a(local_stack: dict[str, Any]) -> PartnerClient:
-    return PartnerClient(local_stack["api_url"], local_stack["api_keys"][PARTNER_A])
-
-
-@pytest.fixture(scope="module")
-def partner_b(local_stack: dict[str, Any]) -> PartnerClient:
-    return PartnerClient(local_stack["api_url"], local_stack["api_keys"][PARTNER_B])
+def _partner(local_stack: dict[str, Any], partner_id: str = PARTNER_A) -> PartnerClient:
+    return PartnerClient(local_stack["api_url"], local_stack["api_keys"][partner_id])
 
 
 def _post(client: PartnerClient, body: dict[str, Any], key: str) -> requests.Response:
     return client.request("POST", "/v1/analyses", json=body, headers={"Idempotency-Key": key})
 
 
-def test_an_image_url_on_the_fixture_server_is_fetched_and_succeeds_once_per_key(
-    local_stack: dict[str, Any], partner_a: PartnerClient
-) -> None:
+def test_an_image_url_on_the_fixture_server_is_fetched_and_succeeds_once_per_key(local_stack: dict[str, Any]) -> None:
+    partner_a = _partner(local_stack)
     # Given a photo on the stack's fixture server
     name = f"{uuid.uuid4().hex}.jpg"
     (Path(local_stack["image_fixtures_dir"]) / name).write_bytes(a_photo())
@@ -65,7 +56,8 @@ def test_an_image_url_on_the_fixture_server_is_fetched_and_succeeds_once_per_key
     assert partner_a.listing().count(analysis_id) == 1
 
 
-def test_two_partners_using_one_key_get_two_analyses(partner_a: PartnerClient, partner_b: PartnerClient) -> None:
+def test_two_partners_using_one_key_get_two_analyses(local_stack: dict[str, Any]) -> None:
+    partner_a, partner_b = _partner(local_stack), _partner(local_stack, PARTNER_B)
     # Given two partners sending the same Idempotency-Key value
     key = str(uuid.uuid4())
     body = {"quality": "sd", "dst_actions": ["acne"]}
@@ -78,9 +70,8 @@ def test_two_partners_using_one_key_get_two_analyses(partner_a: PartnerClient, p
     assert first.json()["analysis_id"] != second.json()["analysis_id"]
 
 
-def test_a_loopback_url_other_than_the_fixture_server_is_refused_at_once(
-    local_stack: dict[str, Any], partner_a: PartnerClient
-) -> None:
+def test_a_loopback_url_other_than_the_fixture_server_is_refused_at_once(local_stack: dict[str, Any]) -> None:
+    partner_a = _partner(local_stack)
     # Given the fixture server's own address on another port, and an octal spelling of loopback
     host, port = local_stack["image_fixtures_url"].removeprefix("https://").rstrip("/").rsplit(":", 1)
     for url in (f"https://{host}:{int(port) + 1}/a.jpg", f"https://0177.0.0.1:{port}/a.jpg"):
