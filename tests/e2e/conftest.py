@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
+from skin_analysis_local.simulator.control import SimulatorControl
 from tests.e2e.stack import RunningStack, start_local_stack
 
 if TYPE_CHECKING:
@@ -73,6 +74,17 @@ def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSt
 def local_stack(running_stack: RunningStack) -> dict[str, Any]:
     """local.json of the session's stack, plus `state_dir` (a Path) for its invocation records and logs."""
     return {**running_stack.info, "state_dir": running_stack.state_dir}
+
+
+@pytest.fixture
+def simulator_restored(local_stack: dict[str, Any]) -> Iterator[SimulatorControl]:
+    """The session stack's simulator; every fault and engine-error fixture is cleared after the test."""
+    simulator = SimulatorControl(local_stack["provider_url"])
+    try:
+        yield simulator
+    finally:
+        simulator.clear_faults()
+        simulator.clear_fixtures()
 
 
 @pytest.fixture(scope="session")
