@@ -8,6 +8,8 @@ object, task-index entry or item is left over, and that each analysis was announ
 from __future__ import annotations
 
 import hashlib
+import json
+import subprocess
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,9 +17,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 
 from tests.e2e.pipeline import Pipeline
+from tests.e2e.stack import CLI
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+    from datetime import datetime
+    from pathlib import Path
 
     from tests.e2e.stack import RunningStack
 
@@ -35,6 +40,15 @@ def observe(stack: RunningStack) -> Pipeline:
     return Pipeline.observe(session, stack.info)
 
 
+def replay(state_dir: Path, since: datetime, *codes: str) -> dict[str, dict[str, Any]]:
+    """Run `skin-analysis replay` on a stack as an operator would; its rows by analysis id."""
+    command = [str(CLI), "replay", "--state-dir", str(state_dir), "--since", since.isoformat(), "--json"]
+    command += [argument for code in codes for argument in ("--code", code)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {row["analysis_id"]: row for row in json.loads(done.stdout)}
+
+
 @dataclass(frozen=True)
 class Outcome:
     """Where an analysis ended."""
@@ -49,6 +63,10 @@ class Outcome:
     @property
     def error_code(self) -> str | None:
         return self.item["error_code"]["S"] if "error_code" in self.item else None
+
+    @property
+    def replays(self) -> int:
+        return int(self.item["replays"]["N"]) if "replays" in self.item else 0
 
     @property
     def uncertain_submits(self) -> int:
@@ -76,7 +94,7 @@ def assert_invariants(
     time.sleep(SETTLE_SECONDS)
     outcomes = {analysis_id: Outcome(analysis_id, item) for analysis_id, item in ended.items()}
     _terminal_states_do_not_change(pipeline, outcomes)
-    _executions_ended(pipeline, machine_arn, ids)
+    _executions_ended(pipeline, machine_arn, outcomes)
     _one_event_each(pipeline, outcomes)
     _tasks_explained(pipeline, outcomes, tasks_per_uncertain_submit)
     _no_orphans(pipeline, outcomes)
@@ -92,21 +110,28 @@ def _terminal_states_do_not_change(pipeline: Pipeline, outcomes: dict[str, Outco
             assert now.get(attribute) == outcome.item.get(attribute), f"{analysis_id}: {attribute} changed after end"
 
 
-def _executions_ended(pipeline: Pipeline, machine_arn: str, ids: list[str]) -> None:
-    """An analysis that got an execution ended it cleanly (a recorded failure ends it SUCCEEDED too)."""
+def _executions_ended(pipeline: Pipeline, machine_arn: str, outcomes: dict[str, Outcome]) -> None:
+    """The analysis's last execution ended cleanly (a recorded failure ends it SUCCEEDED too).
+
+    `skin-analysis replay` names its executions `<analysis_id>-r<replays>`.
+    """
     execution_prefix = machine_arn.replace(":stateMachine:", ":execution:")
-    for analysis_id in ids:
+    for analysis_id, outcome in outcomes.items():
+        name = f"{analysis_id}-r{outcome.replays}" if outcome.replays else analysis_id
         try:
-            status = pipeline.sfn.describe_execution(executionArn=f"{execution_prefix}:{analysis_id}")["status"]
+            status = pipeline.sfn.describe_execution(executionArn=f"{execution_prefix}:{name}")["status"]
         except pipeline.sfn.exceptions.ExecutionDoesNotExist:
+            assert not outcome.replays, f"{analysis_id}: replayed, but no execution {name}"
             continue
-        assert status == "SUCCEEDED", f"{analysis_id}: execution {status}"
+        assert status == "SUCCEEDED", f"{analysis_id}: execution {name} {status}"
 
 
 def _one_event_each(pipeline: Pipeline, outcomes: dict[str, Outcome]) -> None:
     for analysis_id, outcome in outcomes.items():
         events = pipeline.events_of(analysis_id, settle=0)
-        assert [event["detail-type"] for event in events] == [_EVENT_FOR[outcome.status]], analysis_id
+        # Each failure a replay reopened was announced too (docs/operations.md, replay's events)
+        expected = [FAILED] * outcome.replays + [_EVENT_FOR[outcome.status]]
+        assert [event["detail-type"] for event in events] == expected, analysis_id
         if outcome.status == "FAILED":
             assert events[0]["detail"]["error"]["code"] == outcome.error_code, analysis_id
 

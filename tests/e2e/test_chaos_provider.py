@@ -7,43 +7,31 @@ the provider's task count explained exactly by the faults. The `fail` policy nee
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.e2e.invariants import Outcome, assert_invariants, observe
+from tests.e2e.invariants import Outcome, assert_invariants, observe, replay
 from tests.e2e.pipeline import TERMINAL, Pipeline, plain_jpeg
 from tests.helpers import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
     import boto3
 
     from tests.e2e.stack import RunningStack
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, pytest.mark.usefixtures("simulator_restored")]
 
-# The provider client's read timeout (ProviderTimeoutSeconds default): a slower answer is a lost answer.
+# The provider client's read timeout (`provider_timeout_seconds` default): a slower answer is a lost one.
 CLIENT_READ_TIMEOUT = 10.0
 
 
 @pytest.fixture(scope="module")
-def pipeline(aws: boto3.Session, local_stack: dict[str, Any]) -> Iterator[Pipeline]:
-    observed = Pipeline.observe(aws, local_stack)
-    try:
-        yield observed
-    finally:
-        observed.simulator.clear_faults()
-
-
-@pytest.fixture(autouse=True)
-def _clear_faults(pipeline: Pipeline) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        pipeline.simulator.clear_faults()
-        pipeline.simulator.clear_fixtures()
+def pipeline(aws: boto3.Session, local_stack: dict[str, Any]) -> Pipeline:
+    return Pipeline.observe(aws, local_stack)
 
 
 def _photo() -> bytes:
@@ -75,14 +63,21 @@ def test_lost_create_answers_are_resubmitted_once_and_every_task_is_counted(
 ) -> None:
     # Given creates whose task is made but whose answer is lost: dropped, a 5xx after processing, too slow
     simulator = pipeline.simulator
-    ids = _upload_once_each_fault_fired(
-        pipeline,
-        [
-            lambda: simulator.drop_responses(routes=["task.create"], times=1),
-            lambda: simulator.server_errors(routes=["task.create"], times=1, status=502, after_processing=True),
-            lambda: simulator.slow_responses(routes=["task.create"], seconds=CLIENT_READ_TIMEOUT + 1, times=1),
-        ],
-    )
+    # (the slow one first: the others run while its client waits out the timeout, and are submitted long before
+    # its resubmit could take a fault armed for them)
+    simulator.slow_responses(routes=["task.create"], seconds=CLIENT_READ_TIMEOUT + 1, times=1)
+    slow = pipeline.upload(_photo())
+    wait_until(lambda: not simulator.faults(), 30, interval=0.1, what="the slow answer to start")
+    ids = [
+        slow,
+        *_upload_once_each_fault_fired(
+            pipeline,
+            [
+                lambda: simulator.drop_responses(routes=["task.create"], times=1),
+                lambda: simulator.server_errors(routes=["task.create"], times=1, status=502, after_processing=True),
+            ],
+        ),
+    ]
     # When the pipeline runs under the default policy (retry), then each analysis succeeds after one resubmit,
     # and the provider holds exactly two tasks for each photo: the lost one and the resubmitted one
     outcomes = assert_invariants(
@@ -115,13 +110,21 @@ def fail_policy(second_stack: RunningStack) -> tuple[Pipeline, str]:
     return observe(second_stack), second_stack.outputs["StateMachineArn"]
 
 
-def test_with_the_fail_policy_a_lost_create_answer_fails_submission_uncertain(
-    fail_policy: tuple[Pipeline, str],
+def test_with_the_fail_policy_a_lost_create_answer_fails_and_replay_resubmits_it(
+    fail_policy: tuple[Pipeline, str], second_stack: RunningStack
 ) -> None:
     pipeline, machine_arn = fail_policy
+    started = datetime.now(UTC)
     # Given one create whose answer is dropped (its task runs and is charged) and one healthy photo
     lost = _upload_once_each_fault_fired(pipeline, [lambda: pipeline.simulator.drop_responses(times=1)])
     healthy = pipeline.upload(_photo())
     # Then the first fails submission_uncertain with its one orphan task counted, and is never resubmitted
     outcomes = assert_invariants(pipeline, [*lost, healthy], machine_arn=machine_arn, tasks_per_uncertain_submit=1)
     assert _statuses(outcomes) == [("FAILED", "submission_uncertain", 1), ("SUCCEEDED", None, 0)]
+    # When the operator, having checked the provider console, replays that code
+    rows = replay(second_stack.state_dir, started, "submission_uncertain")
+    # Then it is resubmitted once through a new execution and succeeds: two tasks for the photo (the orphan and
+    # the new one), one Failed then one Completed event
+    assert [rows[analysis_id]["outcome"] for analysis_id in lost] == ["resubmitted"]
+    replayed = assert_invariants(pipeline, lost, machine_arn=machine_arn, tasks_per_uncertain_submit=1)
+    assert [(outcome.status, outcome.replays) for outcome in replayed.values()] == [("SUCCEEDED", 1)]

@@ -23,11 +23,9 @@ from tests.e2e.stack import invocations
 from tests.helpers import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import boto3
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, pytest.mark.usefixtures("simulator_restored")]
 
 FINALIZE = "FinalizeFunction"
 
@@ -35,14 +33,6 @@ FINALIZE = "FinalizeFunction"
 @pytest.fixture(scope="module")
 def pipeline(aws: boto3.Session, local_stack: dict[str, Any]) -> Pipeline:
     return Pipeline.observe(aws, local_stack)
-
-
-@pytest.fixture(autouse=True)
-def _clear_faults(pipeline: Pipeline) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        pipeline.simulator.clear_faults()
 
 
 def _task_finished(pipeline: Pipeline, task_id: str) -> bool:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     import boto3
 
-pytestmark = pytest.mark.chaos
+pytestmark = [pytest.mark.chaos, pytest.mark.usefixtures("simulator_restored")]
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +40,6 @@ def pipeline(aws: boto3.Session, local_stack: dict[str, Any]) -> Iterator[Pipeli
         yield observed
     finally:
         observed.simulator.set_webhooks(urls=endpoints)
-
-
-@pytest.fixture(autouse=True)
-def _clear_faults(pipeline: Pipeline) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        pipeline.simulator.clear_faults()
-        pipeline.simulator.clear_fixtures()
 
 
 def _notified(pipeline: Pipeline, analysis_id: str) -> bool:
