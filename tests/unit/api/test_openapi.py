@@ -110,3 +110,16 @@ def test_no_content_answers_document_no_body(app: APIGatewayRestResolver) -> Non
     delete = openapi_document(app)["paths"]["/v1/analyses/{analysis_id}"]["delete"]
 
     assert "content" not in delete["responses"]["204"]
+
+
+def test_create_documents_image_url_and_the_idempotency_key(app: APIGatewayRestResolver) -> None:
+    document = openapi_document(app)
+    create = document["paths"]["/v1/analyses"]["post"]
+
+    headers = {p["name"].lower() for p in create.get("parameters", []) if p["in"] == "header"}
+    assert "idempotency-key" in headers
+    assert {"400", "409", "422"} <= set(create["responses"])
+    schemas = document["components"]["schemas"]
+    assert "image_url" in schemas["CreateAnalysisRequest"]["properties"]
+    upload = schemas["CreatedAnalysisResponse"]["properties"]["upload"]
+    assert {"type": "null"} in upload["anyOf"]
