@@ -144,7 +144,7 @@ def _sixteen_bit_png() -> bytes:
 
 
 def _palette_alpha_png() -> bytes:
-    image = _unique(photo((640, 480))).convert("P", palette=Image.Palette.ADAPTIVE, colors=200)
+    image = _unique(photo((640, 480))).convert("P", palette=Image.Palette.WEB)
     return encode(image, "PNG", transparency=0)
 
 
@@ -164,7 +164,7 @@ CASES: dict[str, Case] = {
     "palette + alpha": Case(_palette_alpha_png, ".png"),
     "animated webp": Case(lambda: _animated("WEBP"), ".webp"),
     "animated png": Case(lambda: _animated("PNG"), ".png"),
-    "heic": Case(lambda: encode(_unique(photo((640, 480))), "HEIF", quality=80), ".heic"),
+    "heic": Case(lambda: encode(_unique(photo((640, 480))), "HEIF", quality=30), ".heic"),
     "huge metadata": Case(_huge_metadata, ".jpg"),
     "png with gps in exif and xmp": Case(_png_with_gps, ".png"),
     **{

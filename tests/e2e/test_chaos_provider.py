@@ -89,11 +89,11 @@ def test_lost_create_answers_are_resubmitted_once_and_every_task_is_counted(
 def test_5xx_bursts_and_a_429_storm_are_retried_without_a_second_task(
     pipeline: Pipeline, stack_outputs: dict[str, str]
 ) -> None:
-    # Given a 503 on the first create (before the provider did anything), 500s on the next status reads, and
-    # 429s on the next four calls whatever they are
+    # Given a 503 on the first create (before the provider did anything), 500s on the next two status reads, and
+    # 429s on the next three calls whatever they are
     pipeline.simulator.server_errors(routes=["task.create"], times=1, status=503)
     pipeline.simulator.server_errors(routes=["task.status"], times=2, status=500)
-    pipeline.simulator.rate_limit_storm(times=4)
+    pipeline.simulator.rate_limit_storm(times=3)
     ids = [pipeline.upload(_photo()) for _ in range(3)]
     # Then every analysis succeeds with one task. The 503'd create counts as uncertain (it may have run: the
     # policy resubmits it once); a 429 proves nothing was processed, so it is retried and never counted.
