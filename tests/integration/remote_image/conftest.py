@@ -36,9 +36,14 @@ TIMEOUT_SECONDS = 1.5
 
 
 class SlowHandler(FixtureHandler):
-    """Adds `/drip` (one byte every 0.2 s, forever) and `/endless` (no Content-Length, never ends)."""
+    """Adds `/drip` (one body byte every 0.2 s), `/drip-headers` (one header byte every 0.2 s), both forever, and
+    `/endless` (no Content-Length, never ends)."""
 
-    extra_routes: ClassVar[dict[str, str]] = {"/drip": "drip", "/endless": "endless"}
+    extra_routes: ClassVar[dict[str, str]] = {"/drip": "drip", "/drip-headers": "drip_headers", "/endless": "endless"}
+
+    def drip_headers(self, query: dict[str, list[str]]) -> None:
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+        self._drip(b"x", 0.2)
 
     def drip(self, query: dict[str, list[str]]) -> None:
         self._stream(b"x", 0.2)
@@ -51,6 +56,9 @@ class SlowHandler(FixtureHandler):
         self.send_header("Content-Type", "image/jpeg")
         self.send_header("Connection", "close")
         self.end_headers()
+        self._drip(chunk, pause)
+
+    def _drip(self, chunk: bytes, pause: float) -> None:
         try:
             while True:
                 self.wfile.write(chunk)

@@ -179,14 +179,16 @@ def test_an_undeclared_body_is_cut_at_the_cap(fresh: Servers) -> None:
         fresh.fetcher()(fresh.fixture.url("endless"))
 
 
-def test_a_slow_body_is_cut_at_the_total_time_cap(fresh: Servers) -> None:
-    # Given a server that sends one byte every 0.2 s forever (each read well inside any per-read timeout)
+@pytest.mark.parametrize("path", ["drip", "drip-headers"])
+def test_a_trickling_answer_is_cut_at_the_total_time_cap(fresh: Servers, path: str) -> None:
+    # Given a server that sends its body, or its headers, one byte every 0.2 s forever (each receive well inside
+    # any per-receive timeout)
     started = time.monotonic()
 
     # When it is fetched
     # Then the whole download is cut at the time cap
     with pytest.raises(DownloadFailed, match="longer than"):
-        fresh.fetcher()(fresh.fixture.url("drip"))
+        fresh.fetcher()(fresh.fixture.url(path))
     assert TIMEOUT_SECONDS - 0.1 < time.monotonic() - started < TIMEOUT_SECONDS + 1.0
 
 

@@ -38,10 +38,23 @@ class PinnedHTTPSConnection(HTTPSConnection):
     """One HTTPS connection to `target` whose socket comes from `open_socket` (which resolves and vets)."""
 
     def __init__(
-        self, target: Target, *, open_socket: Callable[[], socket.socket], timeout: float, ssl_context: ssl.SSLContext
+        self,
+        target: Target,
+        *,
+        open_socket: Callable[[], socket.socket],
+        on_connected: Callable[[socket.socket], None],
+        timeout: float,
+        ssl_context: ssl.SSLContext,
     ) -> None:
         super().__init__(target.host, target.port, timeout=timeout, ssl_context=ssl_context)
         self._open_socket = open_socket
+        self._on_connected = on_connected
 
     def _new_conn(self) -> socket.socket:
         return self._open_socket()
+
+    def connect(self) -> None:
+        """Connect and handshake, then report the TLS socket (wrapping detached the one `open_socket` gave)."""
+        super().connect()
+        if self.sock is not None:
+            self._on_connected(self.sock)

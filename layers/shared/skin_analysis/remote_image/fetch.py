@@ -7,12 +7,16 @@ Allow-listed `host:port` entries (the local stack's fixture server only) skip th
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Final
+from http.client import HTTPException
+from typing import TYPE_CHECKING, Final, Self
 from urllib.parse import urljoin
 
 import certifi
@@ -23,7 +27,6 @@ from skin_analysis.remote_image.connection import PinnedHTTPSConnection, direct_
 from skin_analysis.remote_image.errors import DownloadFailed, ImageUrlRefused
 
 if TYPE_CHECKING:
-    import socket
     from collections.abc import Callable, Sequence
 
     from urllib3.response import BaseHTTPResponse
@@ -61,16 +64,54 @@ class _Answer:
 
 
 class _Deadline:
+    """The fetch's time cap: the time left, and a watchdog that shuts every socket of the fetch when it passes.
+
+    Socket timeouts bound one receive each, not a server sending its headers or body a byte at a time; the
+    watchdog bounds the whole fetch, whatever it is blocked in (name resolution aside).
+    """
+
     def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
         self._seconds = seconds
         self._clock = clock
         self._at = clock() + seconds
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._expired = False
+        self._watchdog = threading.Timer(seconds, self._expire)
+        self._watchdog.daemon = True
+
+    def __enter__(self) -> Self:
+        self._watchdog.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._watchdog.cancel()
+
+    @property
+    def passed(self) -> DownloadFailed | None:
+        """The failure to report when the cap has passed, else None."""
+        if self._expired or self._clock() >= self._at:
+            return DownloadFailed(f"the download took longer than {self._seconds:g} s")
+        return None
 
     def remaining(self) -> float:
-        left = self._at - self._clock()
-        if left <= 0:
-            raise DownloadFailed(f"the download took longer than {self._seconds:g} s")
-        return left
+        """Seconds left; DownloadFailed once the cap has passed."""
+        failure = self.passed
+        if failure is not None:
+            raise failure
+        return self._at - self._clock()
+
+    def watch(self, sock: socket.socket) -> None:
+        """Shut `sock` down when the cap passes."""
+        with self._lock:
+            self._sockets.append(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._expired = True
+            for sock in self._sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
 
 
 class RemoteImageFetcher:
@@ -95,13 +136,17 @@ class RemoteImageFetcher:
 
     def __call__(self, url: str) -> FetchedImage:
         """The photo's bytes; ImageUrlRefused for a forbidden hop, DownloadFailed for any other failure."""
-        deadline = _Deadline(self._limits.timeout_seconds, self._clock)
+        with _Deadline(self._limits.timeout_seconds, self._clock) as deadline:
+            return self._fetch(url, deadline)
+
+    def _fetch(self, url: str, deadline: _Deadline) -> FetchedImage:
         current = url
         for redirects in range(self._limits.max_redirects + 1):
             target = self._policy.check(current)
             connection = PinnedHTTPSConnection(
                 target,
                 open_socket=partial(self._open_socket, target, deadline),
+                on_connected=deadline.watch,
                 timeout=deadline.remaining(),
                 ssl_context=self._tls,
             )
@@ -116,8 +161,9 @@ class RemoteImageFetcher:
                 return FetchedImage(self._read(answer, deadline), redirects)
             except (ReadTimeoutError, TimeoutError) as exc:
                 raise DownloadFailed(f"the download took longer than {self._limits.timeout_seconds:g} s") from exc
-            except (HTTPError, OSError) as exc:
-                raise DownloadFailed(f"the download failed: {_describe(exc)}") from exc
+            except (HTTPError, HTTPException, OSError) as exc:
+                # A socket the watchdog shut down surfaces as a reset or a truncated answer: say why it was cut.
+                raise deadline.passed or DownloadFailed(f"the download failed: {_describe(exc)}") from exc
             finally:
                 connection.close()
         raise DownloadFailed(f"more than {self._limits.max_redirects} redirects")
@@ -127,9 +173,12 @@ class RemoteImageFetcher:
         failures: list[str] = []
         for address in addresses:
             try:
-                return self._connect(address, target.port, deadline.remaining())
+                sock = self._connect(address, target.port, deadline.remaining())
             except OSError as exc:
                 failures.append(f"{address}: {_describe(exc)}")
+                continue
+            deadline.watch(sock)
+            return sock
         raise DownloadFailed(f"could not connect to {target.host}:{target.port} ({'; '.join(failures)})")
 
     def _vetted_addresses(self, target: Target) -> Sequence[IPAddress]:
@@ -177,6 +226,8 @@ class RemoteImageFetcher:
             # One receive per call, so a trickling server meets the deadline instead of filling a buffer forever.
             chunk = answer.response.read1(_CHUNK, decode_content=False)
             if not chunk:
+                # An end cut by the watchdog is no end of the body.
+                deadline.remaining()
                 return b"".join(chunks)
             size += len(chunk)
             if size > limit:
