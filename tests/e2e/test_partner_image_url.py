@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from tests.e2e.test_partner_api import PARTNER_A, PARTNER_B, PIPELINE_SLA_SECONDS, PartnerClient, a_photo
 from tests.helpers import wait_until
@@ -83,3 +84,23 @@ def test_a_loopback_url_other_than_the_fixture_server_is_refused_at_once(local_s
         # Then it is a 400 naming image_url (only the exact allow-listed host:port gets past the guard)
         assert answer.status_code == 400, answer.text
         assert (answer.json()["code"], answer.json()["field"]) == ("invalid_image_url", "image_url")
+
+
+def test_a_redirect_to_the_metadata_address_ends_the_analysis_download_failed(local_stack: dict[str, Any]) -> None:
+    # Given a URL on the allow-listed fixture server that redirects to the instance metadata address
+    partner_a = _partner(local_stack)
+    target = quote("https://169.254.169.254/latest/meta-data/", safe="")
+    url = f"{local_stack['image_fixtures_url'].rstrip('/')}/redirect?to={target}"
+
+    # When a partner creates an analysis from it
+    created = partner_a.create(image_url=url)
+
+    # Then the fetch worker refuses the hop and the analysis ends FAILED download_failed, saying why
+    def finished() -> dict[str, Any] | None:
+        answer: dict[str, Any] = partner_a.get(created["analysis_id"]).json()
+        return answer if answer["status"] in {"SUCCEEDED", "FAILED"} else None
+
+    done = wait_until(finished, 30, interval=0.25, what="the redirected image_url analysis to fail")
+    assert done["status"] == "FAILED"
+    assert done["error"]["code"] == "download_failed"
+    assert "link-local" in done["error"]["message"]

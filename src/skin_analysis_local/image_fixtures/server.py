@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from skin_analysis_local.image_fixtures.tls import LocalCertificates
 
 logger = logging.getLogger(__name__)
+_HANDSHAKE_SECONDS = 5.0
 _TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 
 
@@ -67,6 +68,18 @@ class FixtureHandler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     owner: ImageFixtureServer
+    tls: ssl.SSLContext
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        # The handshake runs in the connection's own thread, bounded: a client that never completes it (or a port
+        # probe) must not stall accept() and, with it, shutdown().
+        request.settimeout(_HANDSHAKE_SECONDS)
+        try:
+            tls_request = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        with tls_request:
+            super().finish_request(tls_request, client_address)
 
 
 class _Server6(_Server):
@@ -90,9 +103,8 @@ class ImageFixtureServer:
         self._lock = threading.Lock()
         self._server = (_Server6 if ":" in host else _Server)((host, port), handler)
         self._server.owner = self
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(certificates.certificate, certificates.key)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+        self._server.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self._server.tls.load_cert_chain(certificates.certificate, certificates.key)
         self._thread = threading.Thread(target=self._server.serve_forever, name="image-fixtures", daemon=True)
 
     @property
