@@ -21,6 +21,7 @@ from tests.integration.remote_image.conftest import (
 )
 
 if TYPE_CHECKING:
+    from skin_analysis.remote_image import IPAddress
     from tests.integration.remote_image.conftest import Servers
 
 
@@ -190,6 +191,21 @@ def test_a_trickling_answer_is_cut_at_the_total_time_cap(fresh: Servers, path: s
     with pytest.raises(DownloadFailed, match="longer than"):
         fresh.fetcher()(fresh.fixture.url(path))
     assert TIMEOUT_SECONDS - 0.1 < time.monotonic() - started < TIMEOUT_SECONDS + 1.0
+
+
+def test_a_name_resolution_that_hangs_is_cut_at_the_total_time_cap(fresh: Servers) -> None:
+    # Given a resolver that never answers in time
+    def stuck(host: str, port: int) -> list[IPAddress]:
+        time.sleep(TIMEOUT_SECONDS + 2)
+        return [ipaddress.ip_address("93.184.215.14")]
+
+    started = time.monotonic()
+
+    # When a name is fetched
+    # Then the fetch gives up at the cap, without waiting for the resolver
+    with pytest.raises(DownloadFailed, match="longer than"):
+        fresh.fetcher(resolver=stuck)("https://slow-dns.photos.example/a.jpg")
+    assert time.monotonic() - started < TIMEOUT_SECONDS + 1.0
 
 
 def test_an_error_status_fails_the_download(fresh: Servers) -> None:

@@ -12,6 +12,8 @@ import socket
 import ssl
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from functools import partial
 from http import HTTPStatus
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _CHUNK: Final = 64 * 1024
+# Shared by every fetch of the execution environment; one stuck resolution does not block the others.
+_RESOLUTIONS: Final = ThreadPoolExecutor(max_workers=4, thread_name_prefix="image-url-dns")
 _HEADERS: Final = {"Accept": "image/*", "Accept-Encoding": "identity", "User-Agent": "skin-analysis-image-fetch/1"}
 
 
@@ -67,7 +71,7 @@ class _Deadline:
     """The fetch's time cap: the time left, and a watchdog that shuts every socket of the fetch when it passes.
 
     Socket timeouts bound one receive each, not a server sending its headers or body a byte at a time; the
-    watchdog bounds the whole fetch, whatever it is blocked in (name resolution aside).
+    watchdog bounds the whole fetch, whatever it is blocked in (name resolution is waited for with the time left).
     """
 
     def __init__(self, seconds: float, clock: Callable[[], float]) -> None:
@@ -169,7 +173,7 @@ class RemoteImageFetcher:
         raise DownloadFailed(f"more than {self._limits.max_redirects} redirects")
 
     def _open_socket(self, target: Target, deadline: _Deadline) -> socket.socket:
-        addresses = self._vetted_addresses(target)
+        addresses = self._vetted_addresses(target, deadline)
         failures: list[str] = []
         for address in addresses:
             try:
@@ -181,13 +185,20 @@ class RemoteImageFetcher:
             return sock
         raise DownloadFailed(f"could not connect to {target.host}:{target.port} ({'; '.join(failures)})")
 
-    def _vetted_addresses(self, target: Target) -> Sequence[IPAddress]:
+    def _vetted_addresses(self, target: Target, deadline: _Deadline) -> Sequence[IPAddress]:
         """Every address of the host, all checked: one forbidden address refuses the host (no mixed answers)."""
         literal = literal_address(target.host)
-        try:
-            addresses = [literal] if literal is not None else self._resolver(target.host, target.port)
-        except OSError as exc:
-            raise DownloadFailed(f"{target.host} could not be resolved ({_describe(exc)})") from exc
+        if literal is not None:
+            addresses: Sequence[IPAddress] = [literal]
+        else:
+            # getaddrinfo cannot be interrupted: it runs aside, and the fetch stops waiting for it at the cap.
+            answer = _RESOLUTIONS.submit(self._resolver, target.host, target.port)
+            try:
+                addresses = answer.result(timeout=deadline.remaining())
+            except FutureTimeout as exc:
+                raise deadline.passed or DownloadFailed("name resolution timed out") from exc
+            except OSError as exc:
+                raise DownloadFailed(f"{target.host} could not be resolved ({_describe(exc)})") from exc
         if not addresses:
             raise DownloadFailed(f"{target.host} has no address")
         if not self._policy.allows(target):
