@@ -18,9 +18,10 @@ import boto3
 
 from tests.e2e.pipeline import Pipeline
 from tests.e2e.stack import CLI
+from tests.helpers import wait_until
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
     from datetime import datetime
     from pathlib import Path
 
@@ -31,6 +32,8 @@ _EVENT_FOR = {"SUCCEEDED": COMPLETED, "FAILED": FAILED}
 # Long enough for a late duplicate (a second finalize, a webhook retry) to show up as a second event or a
 # changed item; every one of our faults resolves in less.
 SETTLE_SECONDS = 2.0
+#: How long an ended analysis's execution and terminal events may lag its item on a loaded machine.
+EVENT_TIMEOUT_SECONDS = 30.0
 _EARLY_MARKER = "early#"
 
 
@@ -118,19 +121,44 @@ def _executions_ended(pipeline: Pipeline, machine_arn: str, outcomes: dict[str, 
     execution_prefix = machine_arn.replace(":stateMachine:", ":execution:")
     for analysis_id, outcome in outcomes.items():
         name = f"{analysis_id}-r{outcome.replays}" if outcome.replays else analysis_id
+        arn = f"{execution_prefix}:{name}"
         try:
-            status = pipeline.sfn.describe_execution(executionArn=f"{execution_prefix}:{name}")["status"]
+            pipeline.sfn.describe_execution(executionArn=arn)
         except pipeline.sfn.exceptions.ExecutionDoesNotExist:
             assert not outcome.replays, f"{analysis_id}: replayed, but no execution {name}"
             continue
+        # The item's terminal write is the last state's work: its execution ends moments later (later under load).
+        status = wait_until(_ended(pipeline, arn), EVENT_TIMEOUT_SECONDS, 0.2, f"execution {name} to end")
         assert status == "SUCCEEDED", f"{analysis_id}: execution {name} {status}"
 
 
+def _ended(pipeline: Pipeline, execution_arn: str) -> Callable[[], str | None]:
+    """A predicate: the execution's status once it is no longer RUNNING."""
+
+    def status() -> str | None:
+        current = str(pipeline.sfn.describe_execution(executionArn=execution_arn)["status"])
+        return None if current == "RUNNING" else current
+
+    return status
+
+
 def _one_event_each(pipeline: Pipeline, outcomes: dict[str, Outcome]) -> None:
+    # Each failure a replay reopened was announced too (docs/operations.md, replay's events)
+    expected_kinds = {
+        analysis_id: [FAILED] * outcome.replays + [_EVENT_FOR[outcome.status]]
+        for analysis_id, outcome in outcomes.items()
+    }
+    # Delivery to the observer queue lags the PutEvents; wait for every expected event, then for stragglers.
+    wait_until(
+        lambda: all(len(pipeline.events_of(a, settle=0)) >= len(kinds) for a, kinds in expected_kinds.items()),
+        EVENT_TIMEOUT_SECONDS,
+        interval=0.25,
+        what="every terminal event on the bus",
+    )
+    time.sleep(SETTLE_SECONDS)
     for analysis_id, outcome in outcomes.items():
         events = pipeline.events_of(analysis_id, settle=0)
-        # Each failure a replay reopened was announced too (docs/operations.md, replay's events)
-        expected = [FAILED] * outcome.replays + [_EVENT_FOR[outcome.status]]
+        expected = expected_kinds[analysis_id]
         assert [event["detail-type"] for event in events] == expected, analysis_id
         if outcome.status == "FAILED":
             assert events[0]["detail"]["error"]["code"] == outcome.error_code, analysis_id
