@@ -73,7 +73,7 @@ demo: install ## Run the local demo and write demo-report/index.html
 	$(BIN)/skin-analysis demo --out demo-report
 
 bench: install ## Run every benchmark section into bench/results.json
-	@missing=""; for section in normalize limiter cost burst latency cold_import; do \
+	@missing=""; for section in normalize limiter cost burst latency cold_import local_stack; do \
 	  if [ -f tests/bench/bench_$$section.py ]; then \
 	    echo "== bench $$section"; $(BIN)/python -m tests.bench.bench_$$section || exit 1; \
 	  else missing="$$missing $$section"; fi; \

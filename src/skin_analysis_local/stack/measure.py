@@ -106,32 +106,36 @@ def _function_names(state_dir: Path, client: Any) -> list[str]:
     return [function["FunctionName"] for function in client.list_functions()["Functions"]]
 
 
+def measure(boots: int = 3, invokes: int = 50) -> dict[str, Any]:
+    """Boot the stack `boots` times (timing each to local.json) and time `invokes` warm calls on the last one."""
+    boot_seconds: list[float] = []
+    overheads: dict[str, dict[str, float]] = {}
+    for run in range(boots):
+        with tempfile.TemporaryDirectory(prefix="local-stack-measure-") as directory:
+            state_dir = Path(directory)
+            process, seconds = _start(state_dir)
+            boot_seconds.append(seconds)
+            try:
+                if run == boots - 1:
+                    info = json.loads((state_dir / LOCAL_JSON).read_text())
+                    overheads = _overheads(info, state_dir, invokes)
+            finally:
+                _stop(process)
+    return {
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "boot_to_local_json_s": [round(seconds, 2) for seconds in boot_seconds],
+        "warm_invoke_overhead_ms": overheads,
+    }
+
+
 def main() -> None:
     """Print the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--boots", type=int, default=3)
     parser.add_argument("--invokes", type=int, default=50)
     arguments = parser.parse_args()
-    boots: list[float] = []
-    overheads: dict[str, dict[str, float]] = {}
-    for run in range(arguments.boots):
-        with tempfile.TemporaryDirectory(prefix="local-stack-measure-") as directory:
-            state_dir = Path(directory)
-            process, seconds = _start(state_dir)
-            boots.append(seconds)
-            try:
-                if run == arguments.boots - 1:
-                    info = json.loads((state_dir / LOCAL_JSON).read_text())
-                    overheads = _overheads(info, state_dir, arguments.invokes)
-            finally:
-                _stop(process)
-    figures = {
-        "cpus": os.cpu_count(),
-        "load_average_1m": round(os.getloadavg()[0], 2),
-        "boot_to_local_json_s": [round(seconds, 2) for seconds in boots],
-        "warm_invoke_overhead_ms": overheads,
-    }
-    print(json.dumps(figures, indent=2))
+    print(json.dumps(measure(arguments.boots, arguments.invokes), indent=2))
 
 
 if __name__ == "__main__":
