@@ -92,9 +92,10 @@ _OWN_ERRORS: dict[ErrorCode, ErrorDescription] = {
         ),
         ErrorDescription(
             ErrorCode.DOWNLOAD_FAILED,
-            "The image_url could not be fetched (refused, too large, too slow or not an image).",
-            "Check that the URL is public https, answers quickly and serves an image under the size limit.",
-            retryable=True,
+            "The image_url could not be fetched: a non-public address (at connect time or after a redirect), "
+            "an HTTP error, too many redirects, over the size limit or too slow.",
+            "Check that the URL is public https, answers within 20 s and serves a photo under the size limit, "
+            "then create a new analysis (a replay cannot fetch it again).",
         ),
         ErrorDescription(
             ErrorCode.UPLOAD_MISSING,
