@@ -130,7 +130,8 @@ def main() -> None:
         for _ in range(RUNS):
             for name, env in environments.items():
                 for tree, root in trees.items():
-                    runs.setdefault((tree, name), []).append(cold_import(root, name, env))
+                    if (root / "functions" / name / "app.py").is_file():  # a baseline may predate the function
+                        runs.setdefault((tree, name), []).append(cold_import(root, name, env))
     measured = {key: medians(values) for key, values in runs.items()}
     figures = {name: measured["current", name][0] for name in environments}
     details: dict[str, Any] = {
@@ -141,7 +142,7 @@ def main() -> None:
     }
     if args.baseline:
         details["baseline"] = {"revision": args.baseline} | {
-            name: measured["baseline", name][0] for name in environments
+            name: measured["baseline", name][0] for name in environments if ("baseline", name) in measured
         }
     print(json.dumps({"cold_import_ms": figures, **details}, indent=2))
     record("cold_import_ms", figures)

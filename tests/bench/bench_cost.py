@@ -81,6 +81,8 @@ def main() -> None:
     }
     print(json.dumps(figures, indent=2))
     record("cost", figures)
+    if not figures["bars_met"]:
+        raise SystemExit("cost bench missed a bar (calls ≤ 2.1, transitions ≤ 8 with webhooks, all succeeded)")
 
 
 if __name__ == "__main__":

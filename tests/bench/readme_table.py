@@ -64,6 +64,13 @@ def _limiter(limiter: dict[str, Any]) -> str:
     )
 
 
+def _local_stack(stack: dict[str, Any]) -> str:
+    return (
+        f"boot {stack['boot_s_median']} s; warm invoke overhead {stack['overhead_ms_median_worker_pool']} ms "
+        f"(worker pool), {stack['overhead_ms_median_rest_api']} ms (REST API)"
+    )
+
+
 ROWS = (
     Row(
         "provider calls per analysis, webhooks healthy / lost (20 analyses each)",
@@ -113,6 +120,13 @@ ROWS = (
         "cold_import_ms",
         "cold_import",
         lambda cold: ", ".join(f"{name} {ms:.0f}" for name, ms in sorted(cold.items())) + " ms",
+    ),
+    Row(
+        "local stack: boot to local.json, warm invoke overhead (medians)",
+        "boot < 10 s, overhead < 20 ms",
+        "local_stack",
+        "local_stack",
+        _local_stack,
     ),
 )
 
