@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,9 @@ def moto_endpoint() -> Iterator[str]:
         }
     )
     isolate_dynamodb_requests()
+    # The ASL interpreter logs every caught error (a timed-out wait, a failed condition) as an exception; they are
+    # the state machine's normal paths, and under xdist they would flood the workers' output.
+    logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
