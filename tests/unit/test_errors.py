@@ -20,6 +20,8 @@ DESIGN_CODES = {
     "provider_unavailable",
     "submission_uncertain",
     "timeout",
+    # An extension of DESIGN §5's list: the reconciler's code for a stranded analysis (§9).
+    "execution_stopped",
 }
 
 # The skin-specific engine codes of provider-contract §5.2 that need photo guidance.

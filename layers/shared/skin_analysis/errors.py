@@ -30,6 +30,7 @@ class ErrorCode(StrEnum):
     PROVIDER_UNAVAILABLE = "provider_unavailable"
     SUBMISSION_UNCERTAIN = "submission_uncertain"
     TIMEOUT = "timeout"
+    EXECUTION_STOPPED = "execution_stopped"
 
     @property
     def meaning(self) -> str:
@@ -147,6 +148,14 @@ _OWN_ERRORS: dict[ErrorCode, ErrorDescription] = {
             ErrorCode.TIMEOUT,
             "The analysis did not finish before the configured deadline (AnalysisDeadlineSeconds).",
             "Check provider status and webhook delivery, then `skin-analysis replay --code timeout`.",
+            retryable=True,
+        ),
+        ErrorDescription(
+            ErrorCode.EXECUTION_STOPPED,
+            "The analysis's execution ended (stopped, timed out or failed) or never started, and nothing "
+            "recorded a result; the reconciler found it stranded.",
+            "Check why the execution stopped (Step Functions console), then "
+            "`skin-analysis replay --code execution_stopped`.",
             retryable=True,
         ),
     )

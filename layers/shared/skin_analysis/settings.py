@@ -138,20 +138,23 @@ class _ImageUrlAllowList(_FunctionSettings):
         return value
 
 
-class ApiSettings(_AnalysesTable, _ImageUrlAllowList):
+class _UploadWindow(_FunctionSettings):
+    upload_url_ttl_seconds: int = Field(default=900, ge=60)
+    # An item still AWAITING_UPLOAD this long after its upload URL expired reads as FAILED upload_missing (an
+    # upload started just before the expiry may still be on its way through ingest).
+    upload_grace_seconds: int = Field(default=120, ge=0)
+
+
+class ApiSettings(_AnalysesTable, _ImageUrlAllowList, _UploadWindow):
     """The partner REST API."""
 
     partners_table: str = Field(min_length=1)
     idempotency_table: str = Field(min_length=1)
     uploads_bucket: str = Field(min_length=1)
     results_bucket: str = Field(min_length=1)
-    upload_url_ttl_seconds: int = Field(default=900, ge=60)
     download_url_ttl_seconds: int = Field(default=300, ge=60)
     max_upload_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
     retention_days: int = Field(default=30, gt=0)
-    # An item still AWAITING_UPLOAD this long after its upload URL expired reads as FAILED upload_missing (an
-    # upload started just before the expiry may still be on its way through ingest).
-    upload_grace_seconds: int = Field(default=120, ge=0)
 
 
 class ApiRequestSettings(_FunctionSettings):
@@ -183,8 +186,13 @@ class ApiErasureSettings(_Provider, _RateLimit):
     provider_delete_permit_wait_seconds: float = Field(default=5.0, gt=0)
 
 
-class ReconcileSettings(_AnalysesTable):
-    """The scheduled sweep that measures the oldest non-terminal analysis."""
+class ReconcileSettings(_AnalysesTable, _Events, _UploadWindow):
+    """The scheduled sweep: the oldest non-terminal analysis's age, and FAILED for analyses nothing will end."""
+
+    state_machine_arn: str = Field(min_length=1)
+    # A live analysis untouched this long has its execution checked, and a missed upload is failed this long
+    # after its window: long enough that an ingest between its item and its execution is never taken for dead.
+    reconcile_stranded_after_seconds: int = Field(default=900, ge=1)
 
 
 @cache

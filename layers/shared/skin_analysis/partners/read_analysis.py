@@ -40,6 +40,10 @@ class UploadWindow:
             return False
         return now >= self.expires_at(item.created_at) + timedelta(seconds=self.grace_seconds)
 
+    def missed_message(self, created_at: datetime) -> str:
+        """The `error_message` of a missed upload, as the API shows it and the reconciler stores it."""
+        return f"No photo was uploaded before {self.expires_at(created_at).isoformat()}."
+
 
 @dataclass(frozen=True, slots=True)
 class ErrorReading:
@@ -90,8 +94,7 @@ def status_reading(item: Analysis, window: UploadWindow, now: datetime) -> Statu
     """The status as the partner sees it: a missed upload is FAILED upload_missing."""
     if window.missed(item, now):
         missing = ErrorCode.UPLOAD_MISSING
-        deadline = window.expires_at(item.created_at).isoformat()
-        message = f"No photo was uploaded before {deadline}."
+        message = window.missed_message(item.created_at)
         return StatusReading(AnalysisStatus.FAILED, ErrorReading(missing.value, message, missing.fix))
     if item.status is AnalysisStatus.FAILED:
         code = item.error_code or "unknown"

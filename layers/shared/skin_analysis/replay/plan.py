@@ -1,10 +1,11 @@
 """How one failed analysis is re-driven: resume the provider task it has, or submit a new one.
 
 The provider charges every task that succeeds and has no idempotency key. A task whose analysis failed while
-we could not reach the provider (`provider_unavailable`) or ran past our deadline (`timeout`) may well have
-succeeded, or still be running: a replay resumes polling it, and a success is read, not bought again. A task
-the provider itself ended (expired, timed out, an engine error) is dead: only a new task can help, and an
-analysis that never got a task (no credit, bad key, an uncertain submit) is submitted as if for the first time.
+we could not reach the provider (`provider_unavailable`), ran past our deadline (`timeout`) or lost its
+execution (`execution_stopped`) may well have succeeded, or still be running: a replay resumes polling it,
+and a success is read, not bought again. A task the provider itself ended (expired, timed out, an engine
+error) is dead: only a new task can help, and an analysis that never got a task (no credit, bad key, an
+uncertain submit) is submitted as if for the first time.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from skin_analysis.models import Analysis
 
 #: Failures that leave the provider task possibly alive (or done and charged): resume it, never create again.
-TASK_MAY_LIVE = frozenset({ErrorCode.PROVIDER_UNAVAILABLE, ErrorCode.TIMEOUT})
+TASK_MAY_LIVE = frozenset({ErrorCode.PROVIDER_UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.EXECUTION_STOPPED})
 
 
 class ReplayMode(StrEnum):
