@@ -23,7 +23,7 @@ def _failed(
     )
 
 
-@pytest.mark.parametrize("code", ["provider_unavailable", "timeout"])
+@pytest.mark.parametrize("code", ["provider_unavailable", "timeout", "execution_stopped"])
 def test_a_task_that_may_have_succeeded_is_resumed(code: str) -> None:
     plan = plan_replay(_failed(code))
     assert (plan.mode, plan.target, plan.task_id) == (ReplayMode.RESUME, AnalysisStatus.SUBMITTED, "task-1")
