@@ -89,7 +89,7 @@ class ReconcileStack:
 
 
 @pytest.fixture
-def stack(boto_session: boto3.Session) -> Iterator[ReconcileStack]:
+def stack(boto_session: boto3.Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[ReconcileStack]:
     suffix = uuid.uuid4().hex[:8]
     sqs, events, sfn = boto_session.client("sqs"), boto_session.client("events"), boto_session.client("stepfunctions")
     table, bus = f"analyses-{suffix}", f"bus-{suffix}"
@@ -104,20 +104,15 @@ def stack(boto_session: boto3.Session) -> Iterator[ReconcileStack]:
     machine_arn = sfn.create_state_machine(name=f"analysis-{suffix}", definition=_WAITING_MACHINE, roleArn=role)[
         "stateMachineArn"
     ]
-    environment = {
-        "ANALYSES_TABLE": table,
-        "EVENT_BUS_NAME": bus,
-        "STATE_MACHINE_ARN": machine_arn,
-        "UPLOAD_URL_TTL_SECONDS": str(UPLOAD_TTL),
-        "RECONCILE_STRANDED_AFTER_SECONDS": str(STRANDED_AFTER),
-        "POWERTOOLS_SERVICE_NAME": "skin-analysis",
-        "POWERTOOLS_METRICS_NAMESPACE": "SkinAnalysis",
-    }
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environment.items():
-            patch.setenv(name, value)
-        load_settings.cache_clear()
-        yield ReconcileStack(load_function("reconcile"), sfn, sqs, machine_arn, queue_url)
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "skin-analysis")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "SkinAnalysis")
+    monkeypatch.setenv("ANALYSES_TABLE", table)
+    monkeypatch.setenv("EVENT_BUS_NAME", bus)
+    monkeypatch.setenv("STATE_MACHINE_ARN", machine_arn)
+    monkeypatch.setenv("UPLOAD_URL_TTL_SECONDS", str(UPLOAD_TTL))
+    monkeypatch.setenv("RECONCILE_STRANDED_AFTER_SECONDS", str(STRANDED_AFTER))
+    load_settings.cache_clear()
+    yield ReconcileStack(load_function("reconcile"), sfn, sqs, machine_arn, queue_url)
     load_settings.cache_clear()
 
 
