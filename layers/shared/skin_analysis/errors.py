@@ -252,7 +252,3 @@ def describe_error(code: str) -> ErrorDescription:
 
 class SkinAnalysisError(Exception):
     """Base of every error the domain package raises on purpose."""
-
-
-class FeatureNotBuilt(SkinAnalysisError):
-    """Raised by a handler whose feature has not landed yet, naming the issue that builds it."""
