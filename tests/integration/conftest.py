@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import uuid
 from typing import TYPE_CHECKING
 
 import boto3
@@ -11,7 +12,10 @@ import pytest
 import requests
 from moto.server import ThreadedMotoServer
 
+from skin_analysis.models import bind_tables
 from skin_analysis_local.moto_fidelity import isolate_dynamodb_requests
+from skin_analysis_local.tables import create_table_from_template
+from skin_analysis_local.template import load_template
 from tests.helpers import free_port
 
 if TYPE_CHECKING:
@@ -73,3 +77,13 @@ _ENV = (
 def boto_session(moto_endpoint: str) -> boto3.Session:
     """A boto3 session whose clients reach the moto server (through AWS_ENDPOINT_URL)."""
     return boto3.Session(region_name=REGION)
+
+
+@pytest.fixture(scope="module")
+def analyses_table(boto_session: boto3.Session) -> str:
+    """A fresh Analyses table built from the template's definition, with the models bound to it."""
+    name = f"analyses-{uuid.uuid4().hex[:8]}"
+    properties = load_template()["Resources"]["AnalysesTable"]["Properties"]
+    create_table_from_template(boto_session.client("dynamodb"), properties, name)
+    bind_tables(analyses=name)
+    return name

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,27 +14,12 @@ from skin_analysis.models import (
     AnalysisNotFound,
     AnalysisStatus,
     IllegalTransition,
-    bind_tables,
     create_analysis,
     is_legal_move,
     transition,
 )
-from skin_analysis_local.tables import create_table_from_template
-from skin_analysis_local.template import load_template
-
-if TYPE_CHECKING:
-    import boto3
 
 ALL = list(AnalysisStatus)
-
-
-@pytest.fixture(scope="module")
-def analyses_table(boto_session: boto3.Session) -> str:
-    name = f"analyses-{uuid.uuid4().hex[:8]}"
-    properties = load_template()["Resources"]["AnalysesTable"]["Properties"]
-    create_table_from_template(boto_session.client("dynamodb"), properties, name)
-    bind_tables(analyses=name)
-    return name
 
 
 def _item_in(status: AnalysisStatus) -> str:

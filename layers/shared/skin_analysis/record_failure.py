@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from skin_analysis.errors import describe_error
 from skin_analysis.events import AnalysisFailed, ErrorDetail, SourceObject
 from skin_analysis.models import Analysis, AnalysisStatus, IllegalTransition, transition, utc_now
-from skin_analysis.models.announcement import mark_announced, owes_announcement
+from skin_analysis.models.announcement import announce, owes_announcement
 
 if TYPE_CHECKING:
     from skin_analysis.events import EventPublisher
@@ -34,8 +34,8 @@ def record_failure(analysis_id: str, code: str, message: str, publisher: EventPu
 
 def announce_failure(item: Analysis, publisher: EventPublisher) -> None:
     """Publish the Failed event of a FAILED item and record that it went out."""
-    publisher.publish([failed_event(item)])
-    mark_announced(item.analysis_id)
+    event = failed_event(item)
+    announce(item.analysis_id, lambda: publisher.publish([event]))
 
 
 def failed_event(item: Analysis) -> AnalysisFailed:

@@ -10,26 +10,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from skin_analysis.models import Analysis, AnalysisStatus, bind_tables, create_analysis, transition, utc_now
+from skin_analysis.models import Analysis, AnalysisStatus, create_analysis, transition, utc_now
 from skin_analysis.models.transitions import ReopenLost, reopen
 from skin_analysis.replay import Replayer, ReplayOutcome, ReplaySelection
-from skin_analysis_local.tables import create_table_from_template
-from skin_analysis_local.template import load_template
 
 if TYPE_CHECKING:
     import boto3
     from mypy_boto3_stepfunctions import SFNClient
 
 _PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
-
-
-@pytest.fixture(scope="module")
-def analyses_table(boto_session: boto3.Session) -> str:
-    name = f"analyses-{uuid.uuid4().hex[:8]}"
-    properties = load_template()["Resources"]["AnalysesTable"]["Properties"]
-    create_table_from_template(boto_session.client("dynamodb"), properties, name)
-    bind_tables(analyses=name)
-    return name
 
 
 @pytest.fixture(scope="module")

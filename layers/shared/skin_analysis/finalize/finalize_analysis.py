@@ -16,7 +16,7 @@ from skin_analysis.errors import SkinAnalysisError
 from skin_analysis.finalize.completed_event import completed_event
 from skin_analysis.finalize.result import fetch_result
 from skin_analysis.models import Analysis, AnalysisNotFound, AnalysisStatus, IllegalTransition, transition
-from skin_analysis.models.announcement import mark_announced, owes_announcement
+from skin_analysis.models.announcement import announce, owes_announcement
 
 if TYPE_CHECKING:
     from skin_analysis.events import EventPublisher
@@ -88,8 +88,8 @@ class FinalizeAnalysis:
         return FinalizeOutcome(analysis_id, AnalysisStatus.SUCCEEDED, True, mask_keys, result.missing)
 
     def _announce(self, item: Analysis) -> None:
-        self._publisher.publish([completed_event(item, table=self._table, bucket=self._bucket)])
-        mark_announced(item.analysis_id)
+        event = completed_event(item, table=self._table, bucket=self._bucket)
+        announce(item.analysis_id, lambda: self._publisher.publish([event]))
 
 
 def _read(analysis_id: str) -> Analysis:

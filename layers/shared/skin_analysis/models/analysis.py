@@ -83,6 +83,8 @@ class Analysis(Model):
     webhook_status = UnicodeAttribute(null=True)
     # When the terminal event (Completed or Failed) was accepted by EventBridge; unset means still owed.
     announced_at = UTCDateTimeAttribute(null=True)
+    # Until when one step holds the right to publish the terminal event (models/announcement.py).
+    announcing_until = UTCDateTimeAttribute(null=True)
     # How often `skin-analysis replay` reopened this analysis after a failure, and when it last did.
     replays = NumberAttribute(null=True)
     replayed_at = UTCDateTimeAttribute(null=True)

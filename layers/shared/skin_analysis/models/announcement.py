@@ -1,22 +1,65 @@
-"""Terminal events are owed until EventBridge accepts them: a retried step publishes what an earlier try could not.
+"""Terminal events go out once: a lease picks the one step that publishes, `announced_at` records that it did.
 
-The terminal transition and the PutEvents call cannot be one atomic write, so the item remembers whether its
-event went out (`announced_at`). A step that finds its item already terminal but unannounced publishes again.
+The terminal transition and the PutEvents call cannot be one atomic write. A step that made the terminal move
+publishes; a step that finds the item terminal but unannounced (a retry after a refused PutEvents, a duplicate
+finalizer racing the first) publishes only if it wins the announcement lease (`announcing_until`), so two steps
+never both publish. A step that loses waits briefly for the holder to record `announced_at`; if the holder died
+mid-publish, its lease lapses and a later retry takes over (at least once, never twice concurrently).
 """
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
 from pynamodb.exceptions import UpdateError
 
+from skin_analysis.errors import SkinAnalysisError
 from skin_analysis.models.analysis import Analysis, utc_now
 from skin_analysis.models.status import TERMINAL_STATUSES
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+#: Longer than any PutEvents with its own retries; a holder that died is replaced after this.
+ANNOUNCE_LEASE = timedelta(seconds=30)
+#: How long a step that lost the lease waits for the holder to finish before handing over to its own retry.
+HOLDER_WAIT_SECONDS = 3.0
+_POLL_SECONDS = 0.1
+
+
+class AnnouncementPending(SkinAnalysisError):
+    """Another step holds the announcement and has not finished: retry once its lease may have lapsed."""
+
+    def __init__(self, analysis_id: str) -> None:
+        super().__init__(f"analysis {analysis_id}: another step is publishing its terminal event")
+        self.analysis_id = analysis_id
+
+
+def announce(analysis_id: str, publish: Callable[[], None]) -> bool:
+    """Publish the terminal event of a terminal item unless it went out already; True when this call published.
+
+    Raises AnnouncementPending when another step holds the lease past HOLDER_WAIT_SECONDS, and whatever
+    `publish` raises (the lease is then given back so the step's retry can publish at once).
+    """
+    if not _claim(analysis_id):
+        _wait_for_holder(analysis_id)
+        return False
+    try:
+        publish()
+    except BaseException:
+        _release(analysis_id)
+        raise
+    mark_announced(analysis_id)
+    return True
 
 
 def mark_announced(analysis_id: str) -> bool:
     """Record that the terminal event went out; False when another step had already recorded it."""
     try:
         Analysis(analysis_id).update(
-            actions=[Analysis.announced_at.set(utc_now())],
+            actions=[Analysis.announced_at.set(utc_now()), Analysis.announcing_until.remove()],
             condition=Analysis.status.is_in(*TERMINAL_STATUSES) & Analysis.announced_at.does_not_exist(),
         )
     except UpdateError as exc:
@@ -29,3 +72,35 @@ def mark_announced(analysis_id: str) -> bool:
 def owes_announcement(item: Analysis) -> bool:
     """A terminal item whose event has not been accepted yet."""
     return item.status in TERMINAL_STATUSES and item.announced_at is None
+
+
+def _claim(analysis_id: str) -> bool:
+    now = utc_now()
+    free = Analysis.announcing_until.does_not_exist() | (Analysis.announcing_until < now)
+    try:
+        Analysis(analysis_id).update(
+            actions=[Analysis.announcing_until.set(now + ANNOUNCE_LEASE)],
+            condition=Analysis.status.is_in(*TERMINAL_STATUSES) & Analysis.announced_at.does_not_exist() & free,
+        )
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _release(analysis_id: str) -> None:
+    Analysis(analysis_id).update(
+        actions=[Analysis.announcing_until.remove()], condition=Analysis.announced_at.does_not_exist()
+    )
+
+
+def _wait_for_holder(analysis_id: str) -> None:
+    deadline = time.monotonic() + HOLDER_WAIT_SECONDS
+    while True:
+        item = Analysis.get(analysis_id, consistent_read=True)
+        if not owes_announcement(item):
+            return
+        if time.monotonic() >= deadline:
+            raise AnnouncementPending(analysis_id)
+        time.sleep(_POLL_SECONDS)

@@ -53,6 +53,7 @@ _FAILURE_LEFTOVERS: dict[str, object] = {
     "task_token": None,
     "webhook_status": None,
     "announced_at": None,
+    "announcing_until": None,
 }
 
 
