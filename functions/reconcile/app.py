@@ -34,6 +34,7 @@ window = UploadWindow(settings.upload_url_ttl_seconds, settings.upload_grace_sec
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """One sweep per scheduled event; answers what it did (for a manual invoke)."""
+    # Built per invoke: the DescribeExecution budget is per sweep, not per execution environment.
     reconciler = Reconciler(
         ExecutionLookup(sfn, settings.state_machine_arn),
         publisher,
