@@ -29,7 +29,7 @@ E2E_SETTINGS = (
     *("--param", "RateWindowSeconds=10"),
     *("--param", "RateReadReserve=4"),
     *("--param", "SubmitRetryDelaySeconds=1"),
-    *("--param", "ReconcileStrandedAfterSeconds=1"),
+    *("--param", "ReconcileStrandedAfterSeconds=10"),
     *("--provider-set", "delay=1"),
     *("--provider-set", "delay_jitter=0"),
 )

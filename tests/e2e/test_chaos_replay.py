@@ -47,7 +47,7 @@ def test_an_analysis_whose_execution_was_stopped_is_re_driven_by_replay(
     wait_until(
         lambda: pipeline.sfn.describe_execution(executionArn=execution_arn)["status"] == "ABORTED", 10, what="stop"
     )
-    # When the reconciler sweeps (the stack's stranded threshold is 1 s) and the operator replays what it failed
+    # When the reconciler sweeps (the stack's stranded threshold is 10 s) and the operator replays what it failed
     failure = wait_until(lambda: _reconciled(aws, local_stack, pipeline, analysis_id), 30, 1.0, what="reconcile")
     rows = replay(state_dir, started, "execution_stopped")
     # Then the reconciler failed it with execution_stopped, and the replay resumed its provider task (no second
