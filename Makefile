@@ -13,8 +13,8 @@ SAM_VENV := .tools/sam
 CHECKOV_VENV := .tools/checkov
 SAM := PATH="$(CURDIR)/$(BIN):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 PYTEST := $(BIN)/python -m pytest
-# Each tier's tests spread over this many processes (pytest-xdist; each integration worker runs its own moto
-# server and each e2e worker its own local stacks; whole files stay on one worker: module-scoped fixtures).
+# Unit and integration tests spread over this many processes (pytest-xdist; each integration worker runs its own
+# moto server; whole files stay on one worker: module-scoped fixtures). The e2e tier runs in one process.
 TEST_WORKERS ?= 2
 ENV ?= default
 
@@ -63,8 +63,8 @@ test-unit: install ## Unit tier: no AWS, network blocked
 test-integration: install ## Integration tier: one moto server per session
 	$(PYTEST) tests/integration -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile
 
-test-e2e: install ## End-to-end tier (each worker runs its own local stacks; mostly waiting, so two overlap well)
-	$(PYTEST) tests/e2e -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile
+test-e2e: install ## End-to-end tier (one process: two workers' stacks starved each other of CPU on 2 cores)
+	$(PYTEST) tests/e2e -p no:cacheprovider -q
 
 schemas: install ## Regenerate schemas/*.json from the event models
 	$(BIN)/python -m skin_analysis_local.event_schemas
