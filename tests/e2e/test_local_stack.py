@@ -123,12 +123,13 @@ def test_put_events_reaches_the_events_queue(aws: boto3.Session, local_stack: di
             }
         ]
     )
-    # Then the observer queue gets it (other messages stay visible for other observers)
+    # Then the observer queue gets it. Earlier tests may have left many events there: those received are hidden
+    # for a while (and come back for other observers), so each receive reaches further into the queue.
     sqs = _client(aws, local_stack, "sqs")
 
     def received() -> dict[str, Any] | None:
         response = sqs.receive_message(
-            QueueUrl=local_stack["events_queue_url"], MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=1
+            QueueUrl=local_stack["events_queue_url"], MaxNumberOfMessages=10, VisibilityTimeout=30, WaitTimeSeconds=1
         )
         for message in response.get("Messages", []):
             event: dict[str, Any] = json.loads(message["Body"])
