@@ -7,7 +7,6 @@ the Partners item mapping its id to the partner); the stack is found by `skin_an
 from __future__ import annotations
 
 import json
-import os
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -36,18 +35,9 @@ def open_registry(target: StackTarget) -> Iterator[PartnerRegistry]:
     from skin_analysis.models import bind_tables  # noqa: PLC0415
     from skin_analysis.partners.registry import PartnerRegistry, usage_plans_by_tier  # noqa: PLC0415
 
-    saved = {name: os.environ.get(name) for name in target.environment}
-    # pynamodb takes its endpoint, region and credentials from the environment (it has no client to pass in).
-    os.environ.update(target.environment)
-    try:
+    with target.environment_applied():
         bind_tables(partners=target.outputs["PartnersTableName"])
         yield PartnerRegistry(target.client("apigateway"), usage_plans_by_tier(target.outputs))
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _record_json(record: PartnerRecord) -> dict[str, Any]:

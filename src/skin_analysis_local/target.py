@@ -27,6 +27,8 @@ Cheap to import: boto3 is imported only when a target is resolved.
 from __future__ import annotations
 
 import json
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -37,6 +39,8 @@ from skin_analysis_local.stack.parameters import samconfig_setting
 from skin_analysis_local.stack.statedir import OUTPUTS_JSON, read_local_json
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import boto3
 
 StateDirOption = Annotated[
@@ -116,6 +120,27 @@ class StackTarget:
     def client(self, service: Any) -> Any:
         """A boto3 client of `service` on this target's endpoint (typed by the caller: `S3Client = ...`)."""
         return self.session().client(service, endpoint_url=self.endpoint_url)
+
+    @contextmanager
+    def environment_applied(self) -> Iterator[None]:
+        """For the block, the process environment points at this target (everything it changed is put back).
+
+        pynamodb takes its endpoint, region and credentials from the environment (it has no client to pass in):
+        the local stack's endpoint and credentials, or a deployed stack's region.
+        """
+        wanted = dict(self.environment)
+        if self.region and not wanted:
+            wanted["AWS_DEFAULT_REGION"] = os.environ.get("AWS_DEFAULT_REGION", self.region)
+        saved = {name: os.environ.get(name) for name in wanted}
+        os.environ.update(wanted)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def local_target(state_dir: Path) -> StackTarget:

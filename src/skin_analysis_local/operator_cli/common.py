@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -64,20 +63,9 @@ def bound_models(target: StackTarget) -> Iterator[None]:
     """The layer's pynamodb models on `target`'s tables (and, locally, on moto) for the block."""
     from skin_analysis.models import bind_tables  # noqa: PLC0415
 
-    saved = {name: os.environ.get(name) for name in target.environment}
-    # pynamodb takes its endpoint, region and credentials from the environment (it has no client to pass in).
-    os.environ.update(target.environment)
-    if target.region and not target.environment:
-        os.environ.setdefault("AWS_DEFAULT_REGION", target.region)
-    try:
+    with target.environment_applied():
         bind_tables(analyses=target.table)
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def print_json(document: Any) -> None:
