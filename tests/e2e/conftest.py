@@ -54,21 +54,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def running_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """The `local up` process of the session, with how long it took to write local.json."""
-    stack = start_local_stack(tmp_path_factory.mktemp("local-stack"), *E2E_SETTINGS)
-    try:
+    with start_local_stack(tmp_path_factory.mktemp("local-stack"), *E2E_SETTINGS) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="session")
 def second_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """The second stack (SECOND_STACK_SETTINGS), shared by the modules that need it."""
-    stack = start_local_stack(tmp_path_factory.mktemp("second-stack"), *SECOND_STACK_SETTINGS)
-    try:
+    with start_local_stack(tmp_path_factory.mktemp("second-stack"), *SECOND_STACK_SETTINGS) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="session")

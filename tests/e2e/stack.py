@@ -43,6 +43,12 @@ class RunningStack:
         """What the process printed so far."""
         return (self.state_dir / "local-up.out").read_text(errors="replace")
 
+    def __enter__(self) -> RunningStack:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Signal the process and wait for it (killed after STOP_TIMEOUT); returns its exit code."""
         if self.process.poll() is None:

@@ -189,12 +189,10 @@ def test_thirty_photos_at_once_all_succeed_inside_the_scaled_budget(
 @pytest.fixture(scope="module")
 def zip_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
     """A second stack whose provider results come as ZIP files (the format is a stack parameter)."""
-    stack = start_local_stack(tmp_path_factory.mktemp("zip-results"), *E2E_SETTINGS, "--param", "ResultFormat=zip")
-    try:
+    zip_results = ("--param", "ResultFormat=zip")
+    with start_local_stack(tmp_path_factory.mktemp("zip-results"), *E2E_SETTINGS, *zip_results) as stack:
         session = boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name="us-east-1")
         yield Pipeline.observe(session, stack.info)
-    finally:
-        stack.stop()
 
 
 @pytest.mark.parametrize(

@@ -83,11 +83,8 @@ LONG_GRACE_SETTINGS = (
 @pytest.fixture(scope="module")
 def long_grace_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     """A second stack whose webhook grace (30 s) comfortably covers a task's run and the webhook's trip."""
-    stack = start_local_stack(tmp_path_factory.mktemp("long-grace"), *LONG_GRACE_SETTINGS)
-    try:
+    with start_local_stack(tmp_path_factory.mktemp("long-grace"), *LONG_GRACE_SETTINGS) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")

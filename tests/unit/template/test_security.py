@@ -9,9 +9,7 @@ import copy
 import re
 from typing import Any
 
-import pytest
-
-from skin_analysis_local.template import load_template, references, sam_transform
+from skin_analysis_local.template import references, sam_transform
 
 # Actions AWS authorizes only against "*" (no resource-level permissions): the only ones allowed a "*" resource.
 _NO_RESOURCE_LEVEL = {
@@ -34,16 +32,6 @@ _EXPECTED_MANAGED = {
     "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole",
 }
 _SECRET_LOOKING = re.compile(r"KEY|SECRET|TOKEN|PASSWORD|CREDENTIAL", re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
-def translated(template: dict[str, Any]) -> dict[str, Any]:
-    return sam_transform(template)
 
 
 def _functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

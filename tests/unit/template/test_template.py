@@ -8,21 +8,9 @@ import json
 import re
 from typing import Any
 
-import pytest
-
-from skin_analysis_local.template import PROJECT_ROOT, dependency_graph, load_template, sam_transform
+from skin_analysis_local.template import PROJECT_ROOT, dependency_graph, sam_transform
 
 ASL_PATH = PROJECT_ROOT / "statemachine" / "analysis.asl.json"
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return load_template()
-
-
-@pytest.fixture(scope="module")
-def translated(template: dict[str, Any]) -> dict[str, Any]:
-    return sam_transform(template)
 
 
 def _cycle(cfn: dict[str, Any]) -> list[str] | None:
