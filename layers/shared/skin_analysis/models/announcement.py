@@ -22,6 +22,9 @@ from skin_analysis.models.status import TERMINAL_STATUSES
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from pynamodb.expressions.condition import Condition
+    from pynamodb.expressions.update import Action
+
 #: Longer than any PutEvents with its own retries; a holder that died is replaced after this.
 ANNOUNCE_LEASE = timedelta(seconds=30)
 #: How long a step that lost the lease waits for the holder to finish before handing over to its own retry.
@@ -57,16 +60,11 @@ def announce(analysis_id: str, publish: Callable[[], None]) -> bool:
 
 def mark_announced(analysis_id: str) -> bool:
     """Record that the terminal event went out; False when another step had already recorded it."""
-    try:
-        Analysis(analysis_id).update(
-            actions=[Analysis.announced_at.set(utc_now()), Analysis.announcing_until.remove()],
-            condition=Analysis.status.is_in(*TERMINAL_STATUSES) & Analysis.announced_at.does_not_exist(),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return _updated(
+        analysis_id,
+        [Analysis.announced_at.set(utc_now()), Analysis.announcing_until.remove()],
+        Analysis.status.is_in(*TERMINAL_STATUSES) & Analysis.announced_at.does_not_exist(),
+    )
 
 
 def owes_announcement(item: Analysis) -> bool:
@@ -77,11 +75,17 @@ def owes_announcement(item: Analysis) -> bool:
 def _claim(analysis_id: str) -> bool:
     now = utc_now()
     free = Analysis.announcing_until.does_not_exist() | (Analysis.announcing_until < now)
+    return _updated(
+        analysis_id,
+        [Analysis.announcing_until.set(now + ANNOUNCE_LEASE)],
+        Analysis.status.is_in(*TERMINAL_STATUSES) & Analysis.announced_at.does_not_exist() & free,
+    )
+
+
+def _updated(analysis_id: str, actions: list[Action], condition: Condition) -> bool:
+    """Apply `actions` if `condition` holds; False when it did not."""
     try:
-        Analysis(analysis_id).update(
-            actions=[Analysis.announcing_until.set(now + ANNOUNCE_LEASE)],
-            condition=Analysis.status.is_in(*TERMINAL_STATUSES) & Analysis.announced_at.does_not_exist() & free,
-        )
+        Analysis(analysis_id).update(actions=actions, condition=condition)
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
