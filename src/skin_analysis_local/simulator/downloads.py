@@ -25,7 +25,9 @@ def get_result(ctx: Context) -> Response:
         if state.clock.now() > artifact.expires_at:
             return s3_error(403, "AccessDenied", "Request has expired")
         nested = state.config.zip_skin_type_nested
-    if artifact.name == ZIP_NAME:
-        return Response(200, zip_archive(task, nested), dict(_CONTENT_TYPE))
-    overlay = task.overlay and artifact.name != RESIZED_IMAGE
-    return Response(200, mask_image(task, artifact.name, overlay), dict(_CONTENT_TYPE))
+    body = task.rendered.get(artifact.name)
+    if body is None and artifact.name == ZIP_NAME:
+        body = zip_archive(task, nested)
+    elif body is None:
+        body = mask_image(task, artifact.name, task.overlay and artifact.name != RESIZED_IMAGE)
+    return Response(200, body, dict(_CONTENT_TYPE))

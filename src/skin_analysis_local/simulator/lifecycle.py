@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from skin_analysis.provider.actions import unit_cost
 from skin_analysis_local.simulator.engine import DownloadFailed, Outcome, fetch, judge
+from skin_analysis_local.simulator.results import render_results
 from skin_analysis_local.simulator.state import TaskPhase
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ def settle(state: SimulatorState, only: TaskRecord | None = None) -> None:
             if task.phase is TaskPhase.RUNNING and _settle_one(state, task, now):
                 finished.append(task)
     for task in finished:
+        if task.phase is TaskPhase.SUCCESS:
+            render_results(task, state.config.zip_skin_type_nested)
         for listener in list(state.task_listeners):
             listener(task)
 

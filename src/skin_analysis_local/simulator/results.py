@@ -162,3 +162,23 @@ def zip_archive(task: TaskRecord, skin_type_nested: bool) -> bytes:
         for name in names:
             archive.writestr(f"{_ZIP_FOLDER}/{name}", mask_image(task, name, overlay=False))
     return out.getvalue()
+
+
+def render_results(task: TaskRecord, skin_type_nested: bool) -> None:
+    """Render every downloadable member of a successful task into `task.rendered`.
+
+    The provider stores its results before it reports success, so a download costs it no work: rendering here,
+    at completion, keeps drawing masks out of the client's fetch (and out of the webhook-to-result latency).
+    """
+    if task.result_format == "zip":
+        task.rendered[ZIP_NAME] = zip_archive(task, skin_type_nested)
+        return
+    names: list[str] = []
+
+    def listed(name: str) -> str:
+        names.append(name)
+        return name
+
+    json_output(task, task.image.sha256, listed)
+    for name in names:
+        task.rendered[name] = mask_image(task, name, task.overlay and name != RESIZED_IMAGE)

@@ -98,6 +98,8 @@ class TaskRecord:
     units_charged: float = 0.0
     #: Set by the "webhook before response" fault: the create settles the task and sends its webhook inline.
     webhook_inline: bool = False
+    #: Result members (masks, resized image, ZIP) by name, rendered once when the task succeeds.
+    rendered: dict[str, bytes] = field(default_factory=dict)
 
     @property
     def image(self) -> ImageInfo:

@@ -9,8 +9,9 @@ import pytest
 
 from skin_analysis_local.simulator.config import SimulatorConfig
 from skin_analysis_local.simulator.pipeline import Pipeline
+from skin_analysis_local.simulator.results import json_output
 from skin_analysis_local.simulator.routes import ROUTES
-from skin_analysis_local.simulator.state import SimulatorState, TaskPhase
+from skin_analysis_local.simulator.state import SimulatorState, TaskPhase, TaskRecord
 from skin_analysis_local.simulator.webhooks import notification_of
 from skin_analysis_local.simulator.wire import Request
 
@@ -148,3 +149,30 @@ def test_notification_body_and_id(sim: InProcess) -> None:
     )
     assert note.webhook_id == f"msg_{task.task_id}:{created_at}"
     assert b'"task_status":"success"' in note.tampered_body
+
+
+def test_a_successful_task_has_its_results_rendered_before_anyone_is_told(sim: InProcess) -> None:
+    # Given a listener standing in for the webhook sender, noting what was rendered when it was told
+    seen: dict[str, list[str]] = {}
+
+    def told(task: TaskRecord) -> None:
+        seen[task.task_id] = sorted(task.rendered)
+
+    sim.state.task_listeners.append(told)
+
+    # When a task with two concerns (one with three regions) finishes
+    _, created = sim.call("POST", "/_sim/tasks", {"dst_actions": ["hd_pore", "hd_acne"]})
+    task_id = created["data"]["task_id"]
+    sim.call("GET", "/_sim/counters")
+
+    # Then every member its result lists (each mask and the resized photo) was ready before the notification
+    task = sim.state.tasks[task_id]
+    minted: list[str] = []
+
+    def mint(name: str) -> str:
+        minted.append(name)
+        return name
+
+    json_output(task, task.image.sha256, mint)
+    assert seen[task_id] == sorted(minted)
+    assert all(body.startswith((b"\x89PNG", b"\xff\xd8")) for body in task.rendered.values())
