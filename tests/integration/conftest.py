@@ -14,6 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from skin_analysis.models import bind_tables
 from skin_analysis_local.moto_fidelity import isolate_dynamodb_requests
+from skin_analysis_local.moto_speedups import speed_up_moto_server
 from skin_analysis_local.tables import create_table_from_template
 from skin_analysis_local.template import load_template
 from tests.helpers import free_port
@@ -42,6 +43,7 @@ def moto_endpoint() -> Iterator[str]:
         }
     )
     isolate_dynamodb_requests()
+    speed_up_moto_server()  # as `local up` runs it: the integration tier checks the speed-ups change no answer
     # The ASL interpreter logs every caught error (a timed-out wait, a failed condition) as an exception; they are
     # the state machine's normal paths, and under xdist they would flood the workers' output.
     logging.getLogger("moto.stepfunctions").setLevel(logging.CRITICAL)

@@ -1,9 +1,10 @@
 """`LocalStack`: boots moto, the template's resources, the warm workers, the API and the simulator, then stops them.
 
-Boot order, chosen so the slow parts overlap: bind the API port (so every URL is known), start moto in-process
-(the Lambda and EventBridge patches must live in moto's process), deploy the template (each function's first
-worker starts importing its handler as soon as the function exists), set the secrets, create the observer
-queue and the demo partners, start the simulator, then the pollers, schedules and API; write local.json last.
+Boot order, chosen so the slow parts overlap: bind the API port (so every URL is known), spawn the provider
+simulator's process (it imports while the rest boots), start moto in-process (the Lambda and EventBridge patches
+must live in moto's process), deploy the template (each function's first worker starts importing its handler as
+soon as the function exists), set the secrets, create the observer queue and the demo partners, configure the
+simulator, then the pollers, schedules and API; write local.json last.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from moto.server import ThreadedMotoServer
 
 from skin_analysis_local.image_fixtures import start_local_fixtures
 from skin_analysis_local.moto_fidelity import isolate_dynamodb_requests
-from skin_analysis_local.simulator import Simulator, SimulatorConfig
+from skin_analysis_local.moto_speedups import speed_up_moto_server
+from skin_analysis_local.simulator.config import SimulatorConfig
 from skin_analysis_local.stack import events_targets, lambda_hook
 from skin_analysis_local.stack.api_server import ApiServer, LocalGateway, api_gateway_keys
 from skin_analysis_local.stack.apigateway import ApiKeyCache
@@ -35,6 +37,7 @@ from skin_analysis_local.stack.deploy import deploy_template
 from skin_analysis_local.stack.parameters import samconfig_overrides, samconfig_setting
 from skin_analysis_local.stack.partners import create_demo_partners
 from skin_analysis_local.stack.pollers import QueuePoller
+from skin_analysis_local.stack.provider_process import SimulatorProcess
 from skin_analysis_local.stack.records import INVOCATIONS_FILE, LOGS_DIR, InvocationLog
 from skin_analysis_local.stack.resolve import ACCOUNT_ID
 from skin_analysis_local.stack.scheduler import Scheduler
@@ -107,7 +110,7 @@ def webhook_secret() -> str:
 
 
 class LocalStack:
-    """The whole local stack in this process (plus one worker process per function); a context manager."""
+    """The local stack in this process, plus the simulator's and one worker process per function; a context manager."""
 
     def __init__(self, options: StackOptions) -> None:
         self.options = options
@@ -145,6 +148,8 @@ class LocalStack:
         provider_port = _usable_port(options.host, options.provider_port)
         endpoint = f"http://{options.host}:{aws_port}"
         provider_url = f"http://{options.host}:{provider_port}"
+        simulator = SimulatorProcess.spawn(options.host, provider_port, self.state_dir / LOGS_DIR / "simulator.log")
+        self._on_stop("simulator", simulator.stop)
         region = samconfig_setting(PROJECT_ROOT / "samconfig.toml", "region", options.config_env) or "us-east-1"
         stack_name = (
             samconfig_setting(PROJECT_ROOT / "samconfig.toml", "stack_name", options.config_env)
@@ -204,9 +209,7 @@ class LocalStack:
             webhook_secret=signing_secret,
             initial_units=_PROVIDER_UNITS,
         ).with_overrides(options.provider_settings)
-        simulator = Simulator(simulator_config)
-        simulator.start(port=provider_port, host=options.host)
-        self._on_stop("simulator", simulator.stop)
+        simulator.configure(simulator_config)
         _phase("secrets, observer queue, partners and simulator ready")
 
         self._start_runtime(session, stack, pool, api, region)
@@ -265,6 +268,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         logging.getLogger("botocore").setLevel(logging.WARNING)
         isolate_dynamodb_requests()
+        speed_up_moto_server()
         server = ThreadedMotoServer(ip_address=self.options.host, port=port, verbose=False)
         server.start()
         self._on_stop("moto", server.stop)

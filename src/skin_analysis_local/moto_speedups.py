@@ -1,0 +1,211 @@
+"""Takes per-request costs out of moto's server process, which every AWS call of the local stack goes through.
+
+- The dispatcher finds a request's backend by listing moto's package directory (~200 `isdir` calls) and trying
+  every backend's URL patterns, under one lock, on every request. The answer depends on the host alone.
+- Step Functions builds a new boto3 client for every service task it runs (each Lambda invoke, each SQS send,
+  each DynamoDB update): several milliseconds of CPU on the server's GIL per state. Clients are thread-safe.
+- Step Functions parses the state machine's ASL with ANTLR again for every execution it starts (and each
+  intrinsic function in it): over a tenth of the server's CPU in a steady stream of analyses. The syntax tree of a
+  definition never changes, so it is parsed once; each execution still gets program objects of its own.
+- DynamoDB's TransactWriteItems deep-copies every table it touches, whole, to roll back on cancellation: its cost
+  grows with the table (tens of milliseconds after a few hundred analyses, with every other DynamoDB request
+  waiting behind it). Only the items the transaction names can change, so only they are copied.
+
+None of them changes what moto answers; they only spare work whose result is known.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import sys
+import threading
+from collections import defaultdict
+from typing import Any
+
+import boto3
+from antlr4 import CommonTokenStream, InputStream  # type: ignore[import-untyped]
+from botocore.config import Config
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.table import Table
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.settings import moto_server_port
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLIntrinsicLexer import ASLIntrinsicLexer
+from moto.stepfunctions.parser.asl.antlr.runtime.ASLIntrinsicParser import ASLIntrinsicParser
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+from moto.stepfunctions.parser.asl.parse import preprocessor as asl_preprocessor
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.intrinsic import preprocessor as intrinsic_preprocessor
+from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
+from moto.stepfunctions.parser.asl.utils import boto_client
+
+# Step Functions calls one service from many executions at once; botocore's default pool (10) would churn.
+_POOL_CONNECTIONS = 64
+_lock = threading.Lock()
+_applied = False
+
+
+def speed_up_moto_server() -> None:
+    """Patch moto (once per process): remember each host's backend and reuse Step Functions' service clients."""
+    global _applied  # noqa: PLW0603 - a process-wide, idempotent patch
+    with _lock:
+        if _applied:
+            return
+        DomainDispatcherApplication.get_backend_for_host = _remembered(  # type: ignore[method-assign]
+            DomainDispatcherApplication.get_backend_for_host
+        )
+        _reuse_step_functions_clients()
+        _parse_each_definition_once()
+        _copy_only_what_transactions_touch()
+        _applied = True
+
+
+def _remembered(find_backend: Any) -> Any:
+    backends: dict[str | None, Any] = {}
+
+    @functools.wraps(find_backend)
+    def get_backend_for_host(self: DomainDispatcherApplication, host: str | None) -> Any:
+        if host not in backends:
+            backends[host] = find_backend(self, host)
+        return backends[host]
+
+    return get_backend_for_host
+
+
+@functools.cache
+def _service_client(region: str, service: str) -> Any:
+    # As moto's own boto_client_for in server mode (its credentials argument is unused there), with a larger pool.
+    session: Any = boto3.session.Session()  # the service name is any string here, not one of the stubs' literals
+    return session.client(
+        service_name=service,
+        region_name=region,
+        endpoint_url=f"http://localhost:{moto_server_port()}",
+        aws_access_key_id="ak",
+        aws_secret_access_key="sk",  # noqa: S106 - moto's fake credentials, as its own function passes
+        config=Config(
+            parameter_validation=False,
+            retries={"max_attempts": 0, "total_max_attempts": 1},
+            connect_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            read_timeout=TimeoutSeconds.DEFAULT_TIMEOUT_SECONDS,
+            max_pool_connections=_POOL_CONNECTIONS,
+        ),
+    )
+
+
+def shared_boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+    """moto's `boto_client_for`, one client per (region, service) for the life of the process."""
+    return _service_client(region, service)
+
+
+def _reuse_step_functions_clients() -> None:
+    # Each state module imported the function by name: replace it where it was imported too.
+    original = boto_client.boto_client_for
+    boto_client.boto_client_for = shared_boto_client_for
+    for module in list(sys.modules.values()):
+        if getattr(module, "boto_client_for", None) is original:
+            module.boto_client_for = shared_boto_client_for  # type: ignore[attr-defined]
+
+
+# A few definitions per stack (the state machine, its updates) and a few dozen intrinsic expressions in them.
+_SYNTAX_TREES = 256
+
+
+@functools.lru_cache(maxsize=_SYNTAX_TREES)
+def _state_machine_tree(definition: str) -> Any:
+    return _parse_state_machine(definition)[1]  # a syntax error raises, and is not remembered
+
+
+@functools.lru_cache(maxsize=_SYNTAX_TREES)
+def _intrinsic_tree(source: str) -> Any:
+    parser: Any = ASLIntrinsicParser(CommonTokenStream(ASLIntrinsicLexer(InputStream(source))))
+    return parser.func_decl()
+
+
+def _state_machine_program(definition: str) -> tuple[Any, Any]:
+    tree = _state_machine_tree(definition)
+    return asl_preprocessor.Preprocessor().visit(tree), tree
+
+
+def _intrinsic_function(source: str) -> tuple[Any, Any]:
+    tree = _intrinsic_tree(source)
+    return intrinsic_preprocessor.Preprocessor().visit(tree), tree
+
+
+_parse_state_machine = AmazonStateLanguageParser.parse
+
+
+def _parse_each_definition_once() -> None:
+    # Both parsers are called through their classes (`X.parse(...)`), so replacing the static methods is enough.
+    AmazonStateLanguageParser.parse = staticmethod(_state_machine_program)  # type: ignore[method-assign]
+    IntrinsicParser.parse = staticmethod(_intrinsic_function)  # type: ignore[method-assign,assignment]
+
+
+# Per thread: the keys the TransactWriteItems running on this thread names, by table (None outside one).
+_transaction = threading.local()
+
+
+class _TransactionAwareCopy:
+    """Stands in for the `copy` module in moto's DynamoDB backend: a table copied for a transaction's rollback
+    is copied as far as the transaction can change it (its item map, and the items it names); all else as before."""
+
+    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
+        touched: dict[str, list[dict[str, Any]]] | None = getattr(_transaction, "keys", None)
+        if touched is not None and isinstance(value, Table) and value.name in touched and value.stream_shard is None:
+            return _rollback_copy(value, touched[value.name])
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+
+def _rollback_copy(table: Table, keys: list[dict[str, Any]]) -> Table:
+    """A table that, put back in place of `table`, undoes any writes to `keys` (and nothing else can differ)."""
+    snapshot = copy.copy(table)
+    live: Any = table.items  # hash key → item, or hash key → range key → item
+    items: Any = defaultdict(dict)
+    items.update({hash_key: dict(by_range) for hash_key, by_range in live.items()} if table.has_range_key else live)
+    for key in keys:
+        range_attr = table.range_key_attr
+        if table.hash_key_attr not in key or (range_attr is not None and range_attr not in key):
+            continue  # moto rejects the operation itself
+        hash_key = DynamoType(key[table.hash_key_attr])
+        range_key = DynamoType(key[range_attr]) if range_attr is not None else None
+        current = table.get_item(hash_key, range_key)
+        if current is None:
+            continue
+        # Updates change items in place: the copy must not share the ones this transaction names.
+        if range_key is None:
+            items[hash_key] = copy.deepcopy(current)
+        else:
+            items[hash_key][range_key] = copy.deepcopy(current)
+    snapshot.items = items
+    return snapshot
+
+
+def _named_keys(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    keys: dict[str, list[dict[str, Any]]] = {}
+    for entry in transact_items:
+        for kind, operation in entry.items():
+            name = operation.get("TableName") if isinstance(operation, dict) else None
+            if name not in backend.tables:
+                continue
+            key = operation.get("Item" if kind == "Put" else "Key") or {}
+            keys.setdefault(name, []).append(key)
+    return keys
+
+
+def _copy_only_what_transactions_touch() -> None:
+    transact_write_items = DynamoDBBackend.transact_write_items
+
+    @functools.wraps(transact_write_items)
+    def copying_only_named_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+        _transaction.keys = _named_keys(self, transact_items)
+        try:
+            transact_write_items(self, transact_items)
+        finally:
+            _transaction.keys = None
+
+    DynamoDBBackend.transact_write_items = copying_only_named_items  # type: ignore[method-assign]
+    dynamodb_models.copy = _TransactionAwareCopy()  # type: ignore[attr-defined,assignment]
