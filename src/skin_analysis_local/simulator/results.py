@@ -132,20 +132,24 @@ def score_info(task: TaskRecord, image_sha: str, skin_type_nested: bool) -> dict
 
 
 def mask_image(task: TaskRecord, name: str, overlay: bool) -> bytes:
-    """A mask (PNG with alpha) or an overlay (JPG on the photo) at the capped input size."""
+    """A mask (PNG with alpha) or an overlay (JPG on the photo) at the capped input size.
+
+    The mask is a two-entry palette image whose palette carries the alpha (transparent, or the concern's colour at
+    160): the same pixels as an RGBA mask once decoded, drawn and encoded about ten times faster.
+    """
     size = output_size(task.image.width, task.image.height)
     seed = _unit(task.image.sha256, name)
-    mask = Image.new("RGBA", size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(mask)
+    mask = Image.new("P", size, 0)
+    mask.putpalette([0, 0, 0, 0, 255, int(255 * seed), 64, 160], rawmode="RGBA")
     w, h = size
     box = (int(w * (0.2 + 0.2 * seed)), int(h * 0.3), int(w * (0.6 + 0.2 * seed)), int(h * 0.7))
-    draw.ellipse(box, fill=(255, int(255 * seed), 64, 160))
+    ImageDraw.Draw(mask).ellipse(box, fill=1)
     out = io.BytesIO()
     if overlay or name == RESIZED_IMAGE:
         with Image.open(io.BytesIO(task.source or b"")) as photo:
             base = photo.convert("RGBA").resize(size)
         if name != RESIZED_IMAGE:
-            base = Image.alpha_composite(base, mask)
+            base = Image.alpha_composite(base, mask.convert("RGBA"))
         base.convert("RGB").save(out, "JPEG", quality=85)
     else:
         mask.save(out, "PNG", compress_level=1)
