@@ -7,6 +7,11 @@
 - Step Functions parses the state machine's ASL with ANTLR again for every execution it starts (and each
   intrinsic function in it): over a tenth of the server's CPU in a steady stream of analyses. The syntax tree of a
   definition never changes, so it is parsed once; each execution still gets program objects of its own.
+- The response serializer works out, for every member of every structure it writes (ten per DynamoDB attribute
+  value), which keys of the Python object might hold it, instantiating six alias providers each time: most of a
+  DynamoDB request's cost for items with a few dozen attributes. For objects without serialization aliases of
+  their own (plain dicts, here), that list depends only on the member, its shape and the object's type; and a
+  plain dict is looked up without raising (and catching) a KeyError for each absent member.
 - DynamoDB's TransactWriteItems deep-copies every table it touches, whole, to roll back on cancellation: its cost
   grows with the table (tens of milliseconds after a few hundred analyses, with every other DynamoDB request
   waiting behind it). Only the items the transaction names can change, so only they are copied.
@@ -21,11 +26,14 @@ import functools
 import sys
 import threading
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from antlr4 import CommonTokenStream, InputStream  # type: ignore[import-untyped]
 from botocore.config import Config
+from moto.core import serialize
+from moto.core.serialize import DEFAULT_ALIAS_PROVIDERS, AttributePickerContext, XFormedAttributePicker
+from moto.core.utils import MISSING, get_value  # type: ignore[attr-defined]
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -40,6 +48,9 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.parse.intrinsic import preprocessor as intrinsic_preprocessor
 from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
 from moto.stepfunctions.parser.asl.utils import boto_client
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # Step Functions calls one service from many executions at once; botocore's default pool (10) would churn.
 _POOL_CONNECTIONS = 64
@@ -58,6 +69,7 @@ def speed_up_moto_server() -> None:
         )
         _reuse_step_functions_clients()
         _parse_each_definition_once()
+        _remember_possible_keys()
         _copy_only_what_transactions_touch()
         _applied = True
 
@@ -140,6 +152,32 @@ def _parse_each_definition_once() -> None:
     # Both parsers are called through their classes (`X.parse(...)`), so replacing the static methods is enough.
     AmazonStateLanguageParser.parse = staticmethod(_state_machine_program)  # type: ignore[method-assign]
     IntrinsicParser.parse = staticmethod(_intrinsic_function)  # type: ignore[method-assign,assignment]
+
+
+def _remember_possible_keys() -> None:
+    find_possible_keys = XFormedAttributePicker.get_possible_keys
+    known: dict[tuple[str, object, type], tuple[str, ...]] = {}
+
+    @functools.wraps(find_possible_keys)
+    def get_possible_keys(self: XFormedAttributePicker, context: AttributePickerContext) -> Iterator[str]:
+        obj = context.obj
+        # Serialization aliases an object declares itself (its Meta), or other alias providers, are not remembered.
+        if hasattr(obj, "Meta") or self.alias_providers is not DEFAULT_ALIAS_PROVIDERS:
+            return iter(find_possible_keys(self, context))
+        member = (context.key, context.shape, type(obj))
+        if member not in known:
+            known[member] = tuple(find_possible_keys(self, context))
+        return iter(known[member])
+
+    XFormedAttributePicker.get_possible_keys = get_possible_keys  # type: ignore[method-assign,assignment]
+    serialize.get_value = _get_value  # type: ignore[attr-defined]
+
+
+def _get_value(obj: Any, key: int | str, default: Any = MISSING) -> Any:
+    # moto's get_value, minus the exception for a key a plain dict does not hold (a dotted key is a path there).
+    if type(obj) is dict and type(key) is str and "." not in key:
+        return obj.get(key, default)
+    return get_value(obj, key, default)
 
 
 # Per thread: the keys the TransactWriteItems running on this thread names, by table (None outside one).
