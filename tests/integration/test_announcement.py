@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from skin_analysis.models import Analysis, AnalysisStatus, create_analysis, transition, utc_now
-from skin_analysis.models.announcement import AnnouncementPending, announce
+from skin_analysis.models.announcement import AnnouncementPending, announce, lease_on_terminal_move
 
 pytestmark = pytest.mark.usefixtures("analyses_table")
 
@@ -92,3 +92,24 @@ def test_an_announced_item_is_never_published_again() -> None:
     announce(analysis_id, bus.publish)
     assert announce(analysis_id, bus.publish) is False
     assert bus.published == 1
+
+
+def test_the_step_that_ends_the_analysis_holds_the_lease_from_that_write() -> None:
+    # Given a step that made the terminal move with the lease in the same write, and has not published yet
+    analysis_id = uuid.uuid4().hex
+    create_analysis(Analysis(analysis_id, status=AnalysisStatus.RECEIVED, quality="sd", dst_actions=["wrinkle"]))
+    transition(analysis_id, AnalysisStatus.FAILED, {"error_code": "timeout", **lease_on_terminal_move()})
+    bus = _Bus(seconds=0)
+
+    # When another step finds the item terminal and unannounced, Then it cannot take the announcement
+    with pytest.raises(AnnouncementPending):
+        announce(analysis_id, bus.publish)
+    assert bus.published == 0
+
+    # And the step that ended it publishes without claiming, once
+    assert announce(analysis_id, bus.publish, leased=True) is True
+    assert announce(analysis_id, bus.publish) is False
+    assert bus.published == 1
+    item = Analysis.get(analysis_id, consistent_read=True)
+    assert item.announced_at is not None
+    assert item.announcing_until is None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from skin_analysis.errors import describe_error
 from skin_analysis.events import AnalysisFailed, ErrorDetail, SourceObject
 from skin_analysis.models import Analysis, AnalysisStatus, IllegalTransition, transition, utc_now
-from skin_analysis.models.announcement import announce, owes_announcement
+from skin_analysis.models.announcement import announce, lease_on_terminal_move, owes_announcement
 
 if TYPE_CHECKING:
     from skin_analysis.events import EventPublisher
@@ -20,7 +20,11 @@ def record_failure(analysis_id: str, code: str, message: str, publisher: EventPu
     nothing is published again, unless an earlier try failed to publish its Failed event).
     """
     try:
-        item = transition(analysis_id, AnalysisStatus.FAILED, {"error_code": code, "error_message": message})
+        item = transition(
+            analysis_id,
+            AnalysisStatus.FAILED,
+            {"error_code": code, "error_message": message, **lease_on_terminal_move()},
+        )
     except IllegalTransition as exc:
         if not exc.current.terminal:
             raise
@@ -28,14 +32,14 @@ def record_failure(analysis_id: str, code: str, message: str, publisher: EventPu
         if current.status is AnalysisStatus.FAILED and owes_announcement(current):
             announce_failure(current, publisher)
         return None
-    announce_failure(item, publisher)
+    announce_failure(item, publisher, leased=True)
     return item
 
 
-def announce_failure(item: Analysis, publisher: EventPublisher) -> None:
-    """Publish the Failed event of a FAILED item and record that it went out."""
+def announce_failure(item: Analysis, publisher: EventPublisher, *, leased: bool = False) -> None:
+    """Publish the Failed event of a FAILED item and record that it went out (`leased`: see `announce`)."""
     event = failed_event(item)
-    announce(item.analysis_id, lambda: publisher.publish([event]))
+    announce(item.analysis_id, lambda: publisher.publish([event]), leased=leased)
 
 
 def failed_event(item: Analysis) -> AnalysisFailed:

@@ -12,6 +12,7 @@ import requests
 from skin_analysis.errors import ErrorCode
 from skin_analysis.events import AnalysisCompleted, EventPublisher
 from skin_analysis.finalize import FinalizeAnalysis, MaskCopier
+from skin_analysis.finalize.result import fetch_result
 from skin_analysis.models import AnalysisStatus
 from skin_analysis.provider import (
     HD_ACTIONS,
@@ -31,6 +32,8 @@ from skin_analysis_local.simulator.results import raw_score, skin_type, ui_score
 from tests.unit.finalize.payloads import lambda_error
 
 if TYPE_CHECKING:
+    import boto3
+
     from tests.integration.finalize.conftest import FinalizeStack, SubmittedAnalysis
 
 COMPLETED = "Skin Analysis Completed"
@@ -158,6 +161,26 @@ def test_json_masks_are_the_providers_bytes(finalize_stack: FinalizeStack) -> No
             Bucket=finalize_stack.results_bucket, Key=f"analyses/{submitted.analysis_id}/masks/{name}.png"
         )
         assert stored["Body"].read() == finalize_stack.provider.download(url)
+
+
+def test_masks_are_put_without_waiting_for_100_continue(
+    finalize_stack: FinalizeStack, boto_session: boto3.Session
+) -> None:
+    # Given the masks of a finished JSON task and an S3 client that records the headers of each PutObject it sends
+    submitted = finalize_stack.submitted("sd", ("wrinkle", "acne"))
+    result = fetch_result(finalize_stack.provider, submitted.task_id)
+    s3 = boto_session.client("s3")
+    sent: list[dict[str, str]] = []
+    s3.meta.events.register("before-send.s3.PutObject", lambda request, **_: sent.append(dict(request.headers)))
+
+    # When a MaskCopier on that client copies them
+    keys = MaskCopier(s3, finalize_stack.results_bucket).copy(submitted.analysis_id, result.masks)
+
+    # Then every mask was stored, each sent with its body at once (no Expect: 100-continue round trip)
+    assert len(sent) == len(keys) == len(result.masks)
+    assert all("Expect" not in headers for headers in sent)
+    for key in keys.values():
+        assert finalize_stack.s3.head_object(Bucket=finalize_stack.results_bucket, Key=key)["ContentLength"] > 0
 
 
 def test_the_task_id_falls_back_to_the_items_own(finalize_stack: FinalizeStack) -> None:

@@ -16,7 +16,7 @@ from skin_analysis.errors import SkinAnalysisError
 from skin_analysis.finalize.completed_event import completed_event
 from skin_analysis.finalize.result import fetch_result
 from skin_analysis.models import Analysis, AnalysisNotFound, AnalysisStatus, IllegalTransition, transition
-from skin_analysis.models.announcement import announce, owes_announcement
+from skin_analysis.models.announcement import announce, lease_on_terminal_move, owes_announcement
 
 if TYPE_CHECKING:
     from skin_analysis.events import EventPublisher
@@ -78,18 +78,22 @@ class FinalizeAnalysis:
         result = fetch_result(self._provider, task_id)
         mask_keys = self._masks.copy(analysis_id, result.masks)
         try:
-            succeeded = transition(analysis_id, AnalysisStatus.SUCCEEDED, _result_attributes(result, mask_keys))
+            succeeded = transition(
+                analysis_id,
+                AnalysisStatus.SUCCEEDED,
+                {**_result_attributes(result, mask_keys), **lease_on_terminal_move()},
+            )
         except IllegalTransition as exc:
             if exc.current.terminal:
                 # Another finalize, or a failure, got there between our read and our write.
                 return FinalizeOutcome(analysis_id, exc.current, finalized=False, mask_keys={})
             raise
-        self._announce(succeeded)
+        self._announce(succeeded, leased=True)
         return FinalizeOutcome(analysis_id, AnalysisStatus.SUCCEEDED, True, mask_keys, result.missing)
 
-    def _announce(self, item: Analysis) -> None:
+    def _announce(self, item: Analysis, *, leased: bool = False) -> None:
         event = completed_event(item, table=self._table, bucket=self._bucket)
-        announce(item.analysis_id, lambda: self._publisher.publish([event]))
+        announce(item.analysis_id, lambda: self._publisher.publish([event]), leased=leased)
 
 
 def _read(analysis_id: str) -> Analysis:

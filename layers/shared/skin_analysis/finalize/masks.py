@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from botocore.model import OperationModel
     from mypy_boto3_s3 import S3Client
 
     from skin_analysis.finalize.result import MaskSource
@@ -18,6 +19,16 @@ DEFAULT_COPY_WORKERS: Final = 8
 _PNG: Final = b"\x89PNG\r\n\x1a\n"
 _JPEG: Final = b"\xff\xd8\xff"
 _CONTENT_TYPES: Final = {"png": "image/png", "jpg": "image/jpeg"}
+
+
+_SEND_AT_ONCE: Final = "skin-analysis-put-object-without-100-continue"
+
+
+def _send_mask_at_once(params: dict[str, Any], model: OperationModel, **_: Any) -> None:
+    """Drop `Expect: 100-continue` from PutObject: botocore asks for it on every body, which costs each mask a
+    round trip before its bytes leave, to spare sending a few dozen kilobytes the bucket might refuse."""
+    if model.name == "PutObject":
+        params["headers"].pop("Expect", None)
 
 
 def mask_prefix(analysis_id: str) -> str:
@@ -41,6 +52,7 @@ class MaskCopier:
         self._s3 = s3
         self._bucket = bucket
         self._workers = workers
+        s3.meta.events.register_last("before-call.s3", _send_mask_at_once, unique_id=_SEND_AT_ONCE)
 
     def copy(self, analysis_id: str, masks: Mapping[str, MaskSource]) -> dict[str, str]:
         """Copy every mask (in parallel) and return mask name -> object key; the first failure is raised."""

@@ -1,10 +1,11 @@
 """Terminal events go out once: a lease picks the one step that publishes, `announced_at` records that it did.
 
 The terminal transition and the PutEvents call cannot be one atomic write. A step that made the terminal move
-publishes; a step that finds the item terminal but unannounced (a retry after a refused PutEvents, a duplicate
-finalizer racing the first) publishes only if it wins the announcement lease (`announcing_until`), so two steps
-never both publish. A step that loses waits briefly for the holder to record `announced_at`; if the holder died
-mid-publish, its lease lapses and a later retry takes over (at least once, never twice concurrently).
+took the lease in that same write (`lease_on_terminal_move`) and publishes; a step that finds the item terminal
+but unannounced (a retry after a refused PutEvents, a duplicate finalizer racing the first) publishes only if it
+wins the announcement lease (`announcing_until`), so two steps never both publish. A step that loses waits
+briefly for the holder to record `announced_at`; if the holder died mid-publish, its lease lapses and a later
+retry takes over (at least once, never twice concurrently).
 """
 
 from __future__ import annotations
@@ -40,13 +41,19 @@ class AnnouncementPending(SkinAnalysisError):
         self.analysis_id = analysis_id
 
 
-def announce(analysis_id: str, publish: Callable[[], None]) -> bool:
+def lease_on_terminal_move() -> dict[str, object]:
+    """Attributes for the terminal transition's own write: its maker holds the lease without a second write."""
+    return {"announcing_until": utc_now() + ANNOUNCE_LEASE}
+
+
+def announce(analysis_id: str, publish: Callable[[], None], *, leased: bool = False) -> bool:
     """Publish the terminal event of a terminal item unless it went out already; True when this call published.
 
+    `leased`: the caller made the terminal move with `lease_on_terminal_move`, so the lease is already its own.
     Raises AnnouncementPending when another step holds the lease past HOLDER_WAIT_SECONDS, and whatever
     `publish` raises (the lease is then given back so the step's retry can publish at once).
     """
-    if not _claim(analysis_id):
+    if not leased and not _claim(analysis_id):
         _wait_for_holder(analysis_id)
         return False
     try:
