@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from tests.bench.bench_limiter import percentile
 from tests.bench.results import load_average, record
-from tests.bench.stack import bench_stack, upload_photos, wait_all_finished
+from tests.bench.stack import PHOTO_SIZE, bench_stack, upload_photos, wait_all_finished
 from tests.e2e.pipeline import plain_jpeg
 from tests.e2e.stack import invocations
 
@@ -109,11 +109,15 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 
 def upload_spaced(pipeline: Pipeline, count: int, spacing_s: float) -> list[str]:
-    """Upload `count` photos `spacing_s` apart (each in its own thread, so a slow upload does not bunch the rest)."""
+    """Upload `count` photos `spacing_s` apart (each in its own thread, so a slow upload does not bunch the rest).
+
+    The photos are made first: encoding them while the analyses run would load the machine being measured.
+    """
+    photos = [plain_jpeg(PHOTO_SIZE) for _ in range(count)]
     with ThreadPoolExecutor(4) as pool:
         futures = []
-        for _ in range(count):
-            futures.append(pool.submit(pipeline.upload, plain_jpeg((960, 720))))
+        for photo in photos:
+            futures.append(pool.submit(pipeline.upload, photo))
             time.sleep(spacing_s)
         return [future.result() for future in futures]
 
