@@ -60,6 +60,16 @@ def calls_per_window(call_times: list[float], window_s: float) -> list[int]:
     return counts
 
 
+def calls_per_window_by_route(call_times: list[float], routes: list[str], window_s: float) -> dict[str, list[int]]:
+    """`calls_per_window` split by route: how creates and reads shared each window."""
+    first = min(call_times)
+    size = int((max(call_times) - first) // window_s) + 1
+    split: dict[str, list[int]] = {}
+    for t, route in zip(call_times, routes, strict=True):
+        split.setdefault(route, [0] * size)[int((t - first) // window_s)] += 1
+    return split
+
+
 def invoke_errors(state_dir: Path) -> dict[str, int]:
     """Failed invokes per `function.errorType` (a step the state machine retried), from the invocation log."""
     errors = Counter(
@@ -94,7 +104,8 @@ def main() -> None:
         items = wait_all_finished(pipeline, ids, DRAIN_TIMEOUT_S)
         counters = pipeline.simulator.counters()
         errors, deferred = invoke_errors(stack.state_dir), deferred_submissions(stack.state_dir)
-    call_times = sorted(float(t) for t in counters["call_times"])
+    arrivals = sorted(zip((float(t) for t in counters["call_times"]), counters["call_routes"], strict=True))
+    call_times = [t for t, _ in arrivals]
     statuses = [item["status"]["S"] for item in items.values()]
     figures = {
         "photos": PHOTOS,
@@ -110,6 +121,7 @@ def main() -> None:
         "throughput_fraction_of_provider_limit": round(throughput_fraction(call_times, PROVIDER_LIMIT, WINDOW_S), 3),
         "max_calls_in_any_window": max_in_any_window(call_times, WINDOW_S),
         "calls_per_window": calls_per_window(call_times, WINDOW_S),
+        "calls_per_window_by_route": calls_per_window_by_route(call_times, [r for _, r in arrivals], WINDOW_S),
         "calls_by_route": {route: sum(keys.values()) for route, keys in counters["calls"].items()},
         "succeeded": statuses.count("SUCCEEDED"),
         "failed": statuses.count("FAILED"),

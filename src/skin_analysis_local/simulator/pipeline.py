@@ -101,6 +101,7 @@ class Pipeline:
         with self._state.lock:
             self._state.counters.calls[chosen.name][key or "-"] += 1
             self._state.counters.call_times.append(time.time())
+            self._state.counters.call_routes.append(chosen.name)
         return self._state.faults.run(chosen.name, lambda: self._api(chosen, ctx, key))
 
     def _api(self, chosen: Route, ctx: Context, key: str | None) -> Response:

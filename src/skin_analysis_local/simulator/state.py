@@ -202,6 +202,8 @@ class Counters:
     rate_limited: Counter[str] = field(default_factory=Counter)
     #: Wall-clock arrival time of every counted API call, for checking a client's sliding-window budget.
     call_times: list[float] = field(default_factory=list)
+    #: The route of each of those calls, in the same order (`task.create`, `task.status`, ...).
+    call_routes: list[str] = field(default_factory=list)
     webhook_deliveries: list[DeliveryRecord] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
@@ -216,6 +218,7 @@ class Counters:
             "tasks_by_source": dict(self.tasks_by_source),
             "rate_limited": dict(self.rate_limited),
             "call_times": list(self.call_times),
+            "call_routes": list(self.call_routes),
             "webhooks": {
                 "deliveries": [record.as_json() for record in self.webhook_deliveries],
                 "attempts": sum(len(record.attempts) for record in self.webhook_deliveries),
