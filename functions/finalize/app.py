@@ -24,7 +24,7 @@ metrics = Metrics()
 settings = load_settings(FinalizeSettings)
 bind_tables(analyses=settings.analyses_table)
 finalize_analysis = FinalizeAnalysis(
-    provider=provider_client_from(settings),
+    provider=provider_client_from(settings, permit_max_wait=settings.read_permit_wait),
     masks=MaskCopier(boto3.client("s3"), settings.results_bucket),
     publisher=EventPublisher(settings.event_bus_name),
     analyses_table=settings.analyses_table,

@@ -55,6 +55,10 @@ class _Provider(_FunctionSettings):
     result_format: Literal["json", "zip"] = "json"
 
 
+#: A slot granted just now frees one window plus the limiter's safety margin (1 s) later; a little beyond that.
+READ_PERMIT_WINDOW_MARGIN_SECONDS = 2.0
+
+
 class _RateLimit(_FunctionSettings):
     rate_limit_table: str = Field(min_length=1)
     rate_budget: int = Field(default=240, gt=0)
@@ -111,6 +115,14 @@ class FinalizeSettings(_AnalysesTable, _Events, _Provider, _RateLimit):
     """Result GET, mask copies, scores and the Completed event."""
 
     results_bucket: str = Field(min_length=1)
+    # The task is charged already, so its read waits for a permit rather than hand its place in the limiter's
+    # queue back (an abandoned ticket idles its slot for a window): up to a whole window, within the timeout.
+    read_permit_max_wait_seconds: float = Field(default=90.0, gt=0)
+
+    @property
+    def read_permit_wait(self) -> float:
+        """How long the result GET waits for a read permit: one window and its margin, at most the setting."""
+        return min(self.read_permit_max_wait_seconds, self.rate_window_seconds + READ_PERMIT_WINDOW_MARGIN_SECONDS)
 
 
 class RecordFailureSettings(_AnalysesTable, _Events):

@@ -57,3 +57,18 @@ def test_the_client_takes_its_version_timeout_and_budget_from_the_settings() -> 
     assert budget.limiter.config == RateLimitConfig(budget=20, window_s=10, read_reserve=4)
     assert client._timeouts.read == 7.5
     assert client._base_url == "https://yce-api-01.perfectcorp.com"
+
+
+@pytest.mark.parametrize(
+    ("window_s", "setting", "wait"),
+    [
+        (30, 90.0, 32.0),  # the burst bench's scaled window: wait for the whole window, keeping its place
+        (300, 90.0, 90.0),  # the provider's window: as long as the function's timeout leaves room for
+        (300, 20.0, 20.0),
+    ],
+)
+def test_finalize_waits_for_a_read_permit_up_to_a_window_within_its_setting(
+    window_s: int, setting: float, wait: float
+) -> None:
+    settings = SETTINGS.model_copy(update={"rate_window_seconds": window_s, "read_permit_max_wait_seconds": setting})
+    assert settings.read_permit_wait == wait
