@@ -86,6 +86,10 @@ class SimulatorConfig:
             changes[name] = _parse(hints[name], raw)
         return dataclasses.replace(self, **changes)
 
+    def as_values(self) -> dict[str, Any]:
+        """Every field as a JSON value, as `GET /_sim/config` shows it and `with_values` reads it back."""
+        return {item.name: getattr(self, item.name) for item in dataclasses.fields(self)}
+
     def with_values(self, values: dict[str, Any]) -> Self:
         """A copy with fields set from JSON values (the control API's `PATCH /_sim/config`)."""
         return self.with_overrides({name: _as_text(value) for name, value in values.items()})

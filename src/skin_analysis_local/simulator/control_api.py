@@ -6,7 +6,6 @@ No auth, not counted, never faulted. Bodies are JSON objects (an empty body is `
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from typing import TYPE_CHECKING, Any
@@ -89,15 +88,10 @@ def advance_clock(ctx: Context) -> Response:
     return json_response(200, {"now": ctx.state.clock.now()})
 
 
-def _config_json(ctx: Context) -> dict[str, Any]:
-    config = ctx.state.config
-    return {item.name: getattr(config, item.name) for item in dataclasses.fields(config)}
-
-
 @_control
 def get_config(ctx: Context) -> Response:
     """GET /_sim/config: the settings in force."""
-    return json_response(200, _config_json(ctx))
+    return json_response(200, ctx.state.config.as_values())
 
 
 @_control

@@ -8,12 +8,11 @@ which it takes as the order to stop (it also stops if `local up` dies, since the
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import select
 import subprocess
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -53,7 +52,7 @@ class SimulatorProcess:
         stdin, stdout = self._process.stdin, self._process.stdout
         if stdin is None or stdout is None:
             raise SimulatorFailedToStartError("the provider simulator was started without its pipes")
-        stdin.write(json.dumps(_settings(config)).encode() + b"\n")
+        stdin.write(json.dumps(config.as_values()).encode() + b"\n")
         stdin.flush()
         ready, _, _ = select.select([stdout], [], [], _READY_TIMEOUT_SECONDS)
         line = stdout.readline() if ready else b""
@@ -74,8 +73,3 @@ class SimulatorProcess:
             self._process.wait()
         if self._process.stdout is not None:
             self._process.stdout.close()
-
-
-def _settings(config: SimulatorConfig) -> dict[str, Any]:
-    """Every field as a JSON value `SimulatorConfig.with_values` reads back."""
-    return {field.name: getattr(config, field.name) for field in dataclasses.fields(config)}
