@@ -17,23 +17,20 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 
+from skin_analysis_local.process_patch import once_per_process
+
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 _READS = ("get_item", "batch_get_item", "query", "scan", "transact_get_items")
 _lock = threading.RLock()
-_applied = False
 
 
+@once_per_process
 def isolate_dynamodb_requests() -> None:
     """Patch moto's DynamoDB (once per process) so writes, with their conditions, and reads run one at a time."""
-    global _applied  # noqa: PLW0603 - a process-wide, idempotent patch
-    with _lock:
-        if _applied:
-            return
-        for name in _WRITES:
-            setattr(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
-        for name in _READS:
-            setattr(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
-        _applied = True
+    for name in _WRITES:
+        setattr(DynamoDBBackend, name, _serialized(getattr(DynamoDBBackend, name)))
+    for name in _READS:
+        setattr(DynamoHandler, name, _serialized(getattr(DynamoHandler, name)))
 
 
 def _serialized(method: Any) -> Any:

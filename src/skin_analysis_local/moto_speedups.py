@@ -49,29 +49,25 @@ from moto.stepfunctions.parser.asl.parse.intrinsic import preprocessor as intrin
 from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
 from moto.stepfunctions.parser.asl.utils import boto_client
 
+from skin_analysis_local.process_patch import once_per_process
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 # Step Functions calls one service from many executions at once; botocore's default pool (10) would churn.
 _POOL_CONNECTIONS = 64
-_lock = threading.Lock()
-_applied = False
 
 
+@once_per_process
 def speed_up_moto_server() -> None:
-    """Patch moto (once per process): remember each host's backend and reuse Step Functions' service clients."""
-    global _applied  # noqa: PLW0603 - a process-wide, idempotent patch
-    with _lock:
-        if _applied:
-            return
-        DomainDispatcherApplication.get_backend_for_host = _remembered(  # type: ignore[method-assign]
-            DomainDispatcherApplication.get_backend_for_host
-        )
-        _reuse_step_functions_clients()
-        _parse_each_definition_once()
-        _remember_possible_keys()
-        _copy_only_what_transactions_touch()
-        _applied = True
+    """Patch moto (once per process) with each of the savings above."""
+    DomainDispatcherApplication.get_backend_for_host = _remembered(  # type: ignore[method-assign]
+        DomainDispatcherApplication.get_backend_for_host
+    )
+    _reuse_step_functions_clients()
+    _parse_each_definition_once()
+    _remember_possible_keys()
+    _copy_only_what_transactions_touch()
 
 
 def _remembered(find_backend: Any) -> Any:
