@@ -7,6 +7,10 @@
 - Step Functions parses the state machine's ASL with ANTLR again for every execution it starts (and each
   intrinsic function in it): over a tenth of the server's CPU in a steady stream of analyses. The syntax tree of a
   definition never changes, so it is parsed once; each execution still gets program objects of its own.
+- Step Functions also compiles every JSONPath (`InputPath`, `Parameters` values, `ResultPath`,
+  `TimeoutSecondsPath`, Choice variables) each time a state evaluates it, and jsonpath-ng builds a new LALR parser
+  (its grammar tables included) for each compile: another tenth of the server's CPU. A compiled path is immutable
+  (finding and updating only read it), so each path string is compiled once.
 - The response serializer works out, for every member of every structure it writes (ten per DynamoDB attribute
   value), which keys of the Python object might hold it, instantiating six alias providers each time: most of a
   DynamoDB request's cost for items with a few dozen attributes. For objects without serialization aliases of
@@ -42,12 +46,13 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.settings import moto_server_port
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLIntrinsicLexer import ASLIntrinsicLexer
 from moto.stepfunctions.parser.asl.antlr.runtime.ASLIntrinsicParser import ASLIntrinsicParser
+from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.parse import preprocessor as asl_preprocessor
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.intrinsic import preprocessor as intrinsic_preprocessor
 from moto.stepfunctions.parser.asl.parse.intrinsic.intrinsic_parser import IntrinsicParser
-from moto.stepfunctions.parser.asl.utils import boto_client
+from moto.stepfunctions.parser.asl.utils import boto_client, json_path
 
 from skin_analysis_local.process_patch import once_per_process
 
@@ -66,6 +71,7 @@ def speed_up_moto_server() -> None:
     )
     _reuse_step_functions_clients()
     _parse_each_definition_once()
+    _compile_each_json_path_once()
     _remember_possible_keys()
     _copy_only_what_transactions_touch()
 
@@ -148,6 +154,16 @@ def _parse_each_definition_once() -> None:
     # Both parsers are called through their classes (`X.parse(...)`), so replacing the static methods is enough.
     AmazonStateLanguageParser.parse = staticmethod(_state_machine_program)  # type: ignore[method-assign]
     IntrinsicParser.parse = staticmethod(_intrinsic_function)  # type: ignore[method-assign,assignment]
+
+
+# The paths of a few definitions: a few dozen strings.
+_JSON_PATHS = 1024
+
+
+def _compile_each_json_path_once() -> None:
+    # Each module imported its `parse` by name (json_path: jsonpath_ng.ext's, result_path: jsonpath_ng's own).
+    json_path.parse = functools.lru_cache(maxsize=_JSON_PATHS)(json_path.parse)  # type: ignore[attr-defined]
+    result_path.parse = functools.lru_cache(maxsize=_JSON_PATHS)(result_path.parse)  # type: ignore[attr-defined]
 
 
 def _remember_possible_keys() -> None:

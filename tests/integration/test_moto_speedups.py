@@ -1,11 +1,15 @@
-"""moto with `speed_up_moto_server` answers as before: transactions still commit or roll back whole.
+"""moto with `speed_up_moto_server` answers as before: transactions still commit or roll back whole, and
+executions of one definition still each read their own input through the paths compiled once.
 
-The conftest's server runs with the speed-ups (as `local up` does); these tests pin the one that changes how moto
-keeps state, the rollback copy of TransactWriteItems, on a table that has other items and a range key.
+The conftest's server runs with the speed-ups (as `local up` does); these tests pin the ones that keep something
+between requests: the rollback copy of TransactWriteItems (on a table that has other items and a range key), and
+the JSONPaths Step Functions compiles once and evaluates against every execution's data.
 """
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +19,7 @@ from botocore.exceptions import ClientError
 if TYPE_CHECKING:
     import boto3
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 
 @pytest.fixture(scope="module")
@@ -117,3 +122,52 @@ def test_a_committed_transaction_keeps_all_its_writes(dynamodb: DynamoDBClient, 
     items = _items(dynamodb, table)
     assert items["committed"]["version"] == {"N": "2"}
     assert items["committed-new"]["version"] == {"N": "1"}
+
+
+# Every kind of path a state evaluates: InputPath, a Parameters value, a context path, ResultPath and OutputPath.
+_PATHS_DEFINITION = {
+    "StartAt": "Pick",
+    "States": {
+        "Pick": {
+            "Type": "Pass",
+            "InputPath": "$.order",
+            "Parameters": {"item.$": "$.item.name", "execution.$": "$$.Execution.Name"},
+            "ResultPath": "$.picked",
+            "OutputPath": "$.picked",
+            "End": True,
+        }
+    },
+}
+
+
+def _output(sfn: SFNClient, execution_arn: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 10
+    while (execution := sfn.describe_execution(executionArn=execution_arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not finish"
+        time.sleep(0.05)
+    assert execution["status"] == "SUCCEEDED", execution
+    output: dict[str, Any] = json.loads(execution["output"])
+    return output
+
+
+def test_executions_of_one_definition_each_read_their_own_input(boto_session: boto3.Session) -> None:
+    # Given a state machine whose paths are compiled once, by its first execution
+    sfn: SFNClient = boto_session.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=f"speedups-paths-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(_PATHS_DEFINITION),
+        roleArn="arn:aws:iam::123456789012:role/speedups",
+    )["stateMachineArn"]
+
+    # When several executions run it on different inputs
+    names = [f"run-{n}" for n in range(3)]
+    runs = {
+        name: sfn.start_execution(
+            stateMachineArn=machine, name=name, input=json.dumps({"order": {"item": {"name": f"{name}-item"}}})
+        )["executionArn"]
+        for name in names
+    }
+
+    # Then each output comes from its own input and its own context
+    for name, execution_arn in runs.items():
+        assert _output(sfn, execution_arn) == {"item": f"{name}-item", "execution": name}
