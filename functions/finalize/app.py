@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.config import Config
 
 from skin_analysis.events import EventPublisher
-from skin_analysis.finalize import FinalizeAnalysis, MaskCopier
+from skin_analysis.finalize import DEFAULT_COPY_WORKERS, FinalizeAnalysis, MaskCopier
 from skin_analysis.models import bind_tables
 from skin_analysis.provider.factory import provider_client_from
 from skin_analysis.settings import FinalizeSettings, load_settings
@@ -25,7 +26,9 @@ settings = load_settings(FinalizeSettings)
 bind_tables(analyses=settings.analyses_table)
 finalize_analysis = FinalizeAnalysis(
     provider=provider_client_from(settings, permit_max_wait=settings.read_permit_wait),
-    masks=MaskCopier(boto3.client("s3"), settings.results_bucket),
+    masks=MaskCopier(
+        boto3.client("s3", config=Config(max_pool_connections=DEFAULT_COPY_WORKERS)), settings.results_bucket
+    ),
     publisher=EventPublisher(settings.event_bus_name),
     analyses_table=settings.analyses_table,
     results_bucket=settings.results_bucket,

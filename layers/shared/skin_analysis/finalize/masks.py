@@ -13,8 +13,9 @@ if TYPE_CHECKING:
 
     from skin_analysis.finalize.result import MaskSource
 
-#: Downloads are not rate-limited by the provider; a few at once keep a result's dozen masks within seconds.
-DEFAULT_COPY_WORKERS: Final = 8
+#: Downloads are not rate-limited by the provider: a result's masks (15 for the full SD set) all go at once, so
+#: copying takes one round trip of each, not two. The S3 client's pool must hold as many connections.
+DEFAULT_COPY_WORKERS: Final = 16
 
 _PNG: Final = b"\x89PNG\r\n\x1a\n"
 _JPEG: Final = b"\xff\xd8\xff"
