@@ -11,6 +11,9 @@
   `TimeoutSecondsPath`, Choice variables) each time a state evaluates it, and jsonpath-ng builds a new LALR parser
   (its grammar tables included) for each compile: another tenth of the server's CPU. A compiled path is immutable
   (finding and updating only read it), so each path string is compiled once.
+- Every request lists its handler class's methods (`inspect.getmembers`, a few hundred members) to see whether
+  the action is one of them. A class's method names do not change while the server runs (patches replace
+  methods, never add actions), so each class is listed once.
 - The response serializer works out, for every member of every structure it writes (ten per DynamoDB attribute
   value), which keys of the Python object might hold it, instantiating six alias providers each time: most of a
   DynamoDB request's cost for items with a few dozen attributes. For objects without serialization aliases of
@@ -35,9 +38,10 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from antlr4 import CommonTokenStream, InputStream  # type: ignore[import-untyped]
 from botocore.config import Config
+from moto.core import responses as moto_responses
 from moto.core import serialize
 from moto.core.serialize import DEFAULT_ALIAS_PROVIDERS, AttributePickerContext, XFormedAttributePicker
-from moto.core.utils import MISSING, get_value  # type: ignore[attr-defined]
+from moto.core.utils import MISSING, get_value, method_names_from_class  # type: ignore[attr-defined]
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
@@ -72,6 +76,7 @@ def speed_up_moto_server() -> None:
     _reuse_step_functions_clients()
     _parse_each_definition_once()
     _compile_each_json_path_once()
+    moto_responses.method_names_from_class = _handler_methods  # type: ignore[attr-defined,assignment]
     _remember_possible_keys()
     _copy_only_what_transactions_touch()
 
@@ -154,6 +159,12 @@ def _parse_each_definition_once() -> None:
     # Both parsers are called through their classes (`X.parse(...)`), so replacing the static methods is enough.
     AmazonStateLanguageParser.parse = staticmethod(_state_machine_program)  # type: ignore[method-assign]
     IntrinsicParser.parse = staticmethod(_intrinsic_function)  # type: ignore[method-assign,assignment]
+
+
+@functools.cache
+def _handler_methods(handler_class: object) -> frozenset[str]:
+    # A set: its one caller asks `action in method_names`.
+    return frozenset(method_names_from_class(handler_class))
 
 
 # The paths of a few definitions: a few dozen strings.
