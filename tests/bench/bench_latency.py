@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from skin_analysis.settings import FinalizeSettings
+from skin_analysis_local.simulator.config import SimulatorConfig
 from tests.bench.bench_limiter import percentile
 from tests.bench.results import load_average, record
 from tests.bench.stack import PHOTO_SIZE, bench_stack, upload_photos, wait_all_finished
@@ -44,13 +46,14 @@ LOADED_SPACING_S = 0.5  # the `under_load` round
 WARM_UP_ROUNDS = 3  # each of WARM_UP_AT_ONCE photos at once: several warm workers per function
 WARM_UP_AT_ONCE = 4
 # Both rounds make ~420 provider calls in ~4 minutes, past the default plan's 240 per 300 s: this bench measures
-# the webhook path, not the limiter, so the stack runs with a plan four times larger (burst measures the limiter).
-PROVIDER_LIMIT = 1000
+# the webhook path, not the limiter, so the stack runs a plan PLAN_SCALE times the default, the provider's limit
+# and our budget below it scaled alike (burst measures the limiter).
+PLAN_SCALE = 4
 SETTINGS = (
     *("--provider-set", "delay=2"),
     *("--provider-set", "delay_jitter=0.5"),
-    *("--provider-set", f"rate_limit={PROVIDER_LIMIT}"),
-    *("--param", f"RateBudget={PROVIDER_LIMIT - 40}"),
+    *("--provider-set", f"rate_limit={SimulatorConfig().rate_limit * PLAN_SCALE}"),
+    *("--param", f"RateBudget={FinalizeSettings.model_fields['rate_budget'].default * PLAN_SCALE}"),
 )
 COMPLETED = "Skin Analysis Completed"
 # Where the time goes, each from the webhook's arrival or between two recorded moments (stages_ms in the results).
