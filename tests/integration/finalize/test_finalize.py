@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import jsonschema
@@ -12,7 +14,8 @@ import requests
 from skin_analysis.errors import ErrorCode
 from skin_analysis.events import AnalysisCompleted, EventPublisher
 from skin_analysis.finalize import FinalizeAnalysis, MaskCopier
-from skin_analysis.finalize.result import fetch_result
+from skin_analysis.finalize.masks import mask_prefix
+from skin_analysis.finalize.result import MaskSource, fetch_result
 from skin_analysis.models import AnalysisStatus
 from skin_analysis.provider import (
     HD_ACTIONS,
@@ -181,6 +184,47 @@ def test_masks_are_put_without_waiting_for_100_continue(
     assert all("Expect" not in headers for headers in sent)
     for key in keys.values():
         assert finalize_stack.s3.head_object(Bucket=finalize_stack.results_bucket, Key=key)["ContentLength"] > 0
+
+
+def test_a_failed_mask_is_raised_once_every_copy_has_ended_and_the_copy_threads_are_kept(
+    finalize_stack: FinalizeStack,
+) -> None:
+    # Given a copier, and masks of which one cannot be fetched while the others take a while
+    copier = MaskCopier(finalize_stack.s3, finalize_stack.results_bucket, workers=4)
+    ended: list[str] = []
+    threads: set[threading.Thread] = set()
+
+    def slow(name: str) -> MaskSource:
+        def fetch() -> bytes:
+            threads.add(threading.current_thread())
+            time.sleep(0.2)
+            ended.append(name)
+            return PNG + name.encode()
+
+        return MaskSource(f"{name}.png", fetch)
+
+    def broken() -> bytes:
+        threads.add(threading.current_thread())
+        raise ResultUnavailable("gone")
+
+    masks = {"acne": slow("acne"), "pore": MaskSource("pore.png", broken), "wrinkle": slow("wrinkle")}
+
+    # When it copies them, then the failure is raised only after the other copies ended and were stored
+    with pytest.raises(ResultUnavailable):
+        copier.copy("an-analysis", masks)
+    assert sorted(ended) == ["acne", "wrinkle"]
+    listed = finalize_stack.s3.list_objects_v2(Bucket=finalize_stack.results_bucket, Prefix=mask_prefix("an-analysis"))
+    assert sorted(item["Key"] for item in listed["Contents"]) == [
+        f"{mask_prefix('an-analysis')}{name}.png" for name in ("acne", "wrinkle")
+    ]
+    # And the next copy runs on threads that were already there (none is started per invoke)
+    live = {thread for thread in threading.enumerate() if thread.name.startswith("mask-copy")}
+    threads.clear()
+    assert copier.copy("another", {name: slow(name) for name in ("a", "b")}) == {
+        name: f"{mask_prefix('another')}{name}.png" for name in ("a", "b")
+    }
+    assert threads <= live
+    assert {thread for thread in threading.enumerate() if thread.name.startswith("mask-copy")} == live
 
 
 def test_the_task_id_falls_back_to_the_items_own(finalize_stack: FinalizeStack) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -52,17 +52,22 @@ class MaskCopier:
     def __init__(self, s3: S3Client, bucket: str, *, workers: int = DEFAULT_COPY_WORKERS) -> None:
         self._s3 = s3
         self._bucket = bucket
-        self._workers = workers
+        # One pool for the life of the execution environment: starting a result's worth of threads on every
+        # invoke cost more than a copy round trip (each start waits for its thread to get the GIL).
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mask-copy")
         s3.meta.events.register_last("before-call.s3", _send_mask_at_once, unique_id=_SEND_AT_ONCE)
 
     def copy(self, analysis_id: str, masks: Mapping[str, MaskSource]) -> dict[str, str]:
-        """Copy every mask (in parallel) and return mask name -> object key; the first failure is raised."""
+        """Copy every mask (in parallel) and return mask name -> object key; the first failure is raised.
+
+        Returns only once every copy has ended, failed ones included: nothing of this invoke runs on after it.
+        """
         if not masks:
             return {}
         names = sorted(masks)
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(names))) as pool:
-            keys = list(pool.map(lambda name: self._copy_one(analysis_id, name, masks[name]), names))
-        return dict(zip(names, keys, strict=True))
+        copies = [self._pool.submit(self._copy_one, analysis_id, name, masks[name]) for name in names]
+        wait(copies)
+        return {name: copy.result() for name, copy in zip(names, copies, strict=True)}
 
     def _copy_one(self, analysis_id: str, name: str, source: MaskSource) -> str:
         data = source.fetch()
