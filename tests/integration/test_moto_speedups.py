@@ -17,8 +17,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import boto3
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.literals import ReturnValueType
     from mypy_boto3_stepfunctions import SFNClient
 
 
@@ -171,3 +174,80 @@ def test_executions_of_one_definition_each_read_their_own_input(boto_session: bo
     # Then each output comes from its own input and its own context
     for name, execution_arn in runs.items():
         assert _output(sfn, execution_arn) == {"item": f"{name}-item", "execution": name}
+
+
+# Every attribute type, binary ones nested too: what the shape serializer would base64-encode or reformat.
+_EVERY_TYPE: dict[str, Any] = {
+    "a_blob": {"B": b"\x00\xffbinary"},
+    "some_blobs": {"BS": [b"x", b"y"]},
+    "some_strings": {"SS": ["p", "q"]},
+    "some_numbers": {"NS": ["1", "2.5"]},
+    "a_map": {
+        "M": {"n": {"N": "3"}, "l": {"L": [{"S": "x"}, {"NULL": True}, {"BOOL": False}, {"M": {"b": {"B": b"z"}}}]}}
+    },
+    "a_flag": {"BOOL": True},
+    "a_null": {"NULL": True},
+}
+
+
+@pytest.fixture
+def compared_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Each item answer the server writes is also serialized by moto's own shape walker; mismatches are listed."""
+    from moto.dynamodb.responses import DynamoResult
+
+    direct = DynamoResult.execute_result
+    by_shape = direct.__wrapped__  # type: ignore[attr-defined]
+    mismatches: list[str] = []
+    answered: list[str] = []
+
+    def both(self: DynamoResult, context: Any) -> Any:
+        expected, written = by_shape(self, context), direct(self, context)
+        operation = context.operation_model.name
+        answered.append(operation)
+        same_body = json.loads(expected[2] or "{}") == json.loads(written[2] or "{}")
+        if (expected[0], expected[1], same_body) != (written[0], written[1], True):
+            mismatches.append(f"{operation}: {expected} != {written}")
+        return written
+
+    monkeypatch.setattr(DynamoResult, "execute_result", both)
+    yield mismatches
+    assert {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem"} <= set(answered)
+
+
+def test_item_answers_written_directly_equal_the_shape_serializers(
+    dynamodb: DynamoDBClient, table: str, compared_answers: list[str]
+) -> None:
+    # Given items holding every attribute type
+    for n in range(4):
+        dynamodb.put_item(TableName=table, Item={**_key(table, f"typed-{n}"), **_EVERY_TYPE})
+    key = _key(table, "typed-0")
+
+    # When every item operation answers with items, keys, counts or consumed capacity
+    read = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True, ReturnConsumedCapacity="TOTAL")
+    dynamodb.get_item(TableName=table, Key=_key(table, "absent"))
+    dynamodb.get_item(TableName=table, Key=key, ProjectionExpression="a_map.l, a_blob")
+    returns: tuple[ReturnValueType, ...] = ("NONE", "ALL_OLD", "ALL_NEW", "UPDATED_OLD", "UPDATED_NEW")
+    for returned in returns:
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET a_map.n = a_map.n + :one, another_blob = :blob ADD some_strings :s",
+            ExpressionAttributeValues={":one": {"N": "1"}, ":blob": {"B": b"q"}, ":s": {"SS": ["r"]}},
+            ReturnValues=returned,
+        )
+    dynamodb.put_item(TableName=table, Item={**key, **_EVERY_TYPE}, ReturnValues="ALL_OLD")
+    deleted = dynamodb.delete_item(TableName=table, Key=_key(table, "typed-3"), ReturnValues="ALL_OLD")
+    dynamodb.delete_item(TableName=table, Key=_key(table, "absent"))
+    page = dynamodb.scan(TableName=table, Limit=2, ReturnConsumedCapacity="INDEXES")
+    dynamodb.scan(TableName=table, FilterExpression="a_flag = :t", ExpressionAttributeValues={":t": {"BOOL": True}})
+    dynamodb.query(
+        TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "typed-1"}}
+    )
+    dynamodb.batch_get_item(RequestItems={table: {"Keys": [key, _key(table, "typed-1"), _key(table, "absent")]}})
+    dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": table, "Key": key}}])
+
+    # Then each answer is what the shape serializer would have written, and binary values come back as bytes
+    assert compared_answers == []
+    assert read["Item"]["a_blob"] == {"B": b"\x00\xffbinary"}
+    assert deleted["Attributes"]["a_map"]["M"]["l"]["L"][3] == {"M": {"b": {"B": b"z"}}}
+    assert "LastEvaluatedKey" in page
