@@ -67,7 +67,7 @@ class MaskCopier:
         names = sorted(masks)
         copies = [self._pool.submit(self._copy_one, analysis_id, name, masks[name]) for name in names]
         wait(copies)
-        return {name: copy.result() for name, copy in zip(names, copies, strict=True)}
+        return {name: future.result() for name, future in zip(names, copies, strict=True)}
 
     def _copy_one(self, analysis_id: str, name: str, source: MaskSource) -> str:
         data = source.fetch()
